@@ -1,0 +1,98 @@
+/* A container's cgroup: one directory in every mounted hierarchy (v1
+ * controllers, named v1 hierarchies, and the cgroup2 hierarchy), on v1, v2
+ * and hybrid hosts.  Callers never check the cgroup version themselves. */
+#ifndef BERTH_CGROUPS_H
+#define BERTH_CGROUPS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "utils.h"
+
+struct cgroup_dir {
+        char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
+        char *mount;       /* where the hierarchy is mounted on the host, e.g. /sys/fs/cgroup/memory */
+        /* The container's cgroup below `mount`, e.g. /process_api/x/berth/id.  This is
+         * the path in the hierarchy (as /proc/PID/cgroup shows it) minus the mount's
+         * root, which is "/" on ordinary hosts, so both are the same there. */
+        char *path;
+        char *top; /* the highest directory berth created for it (removed on destroy), or NULL;
+                    * like `path`, relative to `mount` */
+        bool v2;
+};
+
+struct cgroup {
+        struct cgroup_dir *dirs;
+        size_t n;
+};
+
+/* Where a container's cgroup goes in one hierarchy: `caller` is the caller's
+ * own cgroup there (from /proc/self/cgroup).  An absolute `cgroups_path` is
+ * used as is; a relative one is taken below `caller`; NULL (or "") means
+ * `caller`/berth/`id`.  Returns a normalised absolute path ("/a/b"), or NULL
+ * with *err set when the path is invalid (contains "..", names the root or
+ * the caller's own cgroup, empty id). */
+char *cgroup_compute_path(const char *caller, const char *cgroups_path, const char *id, berth_error **err);
+
+/* Make the container's cgroup in every hierarchy the caller belongs to and
+ * that is mounted (cpuset v1: cpus/mems copied from the parent so tasks can
+ * join).  On failure nothing berth made remains. */
+struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_error **err);
+/* Move `pid` into the container's cgroup in every hierarchy. */
+int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err);
+/* Every pid in the container's cgroup and the sub-cgroups the container made
+ * (union over hierarchies, sorted, unique).  *pids is malloc'd for the caller
+ * (NULL when *n is 0). */
+int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, berth_error **err);
+/* Send `sig` to every process in the cgroup (SIGKILL through cgroup.kill
+ * where the kernel has it, which also catches processes forked meanwhile). */
+int cgroup_kill(const struct cgroup *cg, int sig, berth_error **err);
+/* True when the cgroup is frozen (v1 freezer.state FROZEN / v2 cgroup.freeze 1). */
+bool cgroup_frozen(const struct cgroup *cg);
+/* Remove the container's directories (waiting briefly for dying tasks) and
+ * the empty parents berth created.  Missing directories are not an error. */
+int cgroup_destroy(const struct cgroup *cg, berth_error **err);
+void cgroup_free(struct cgroup *cg);
+
+/* The directory on the host: mount + path.  Caller frees. */
+char *cgroup_dir_path(const struct cgroup_dir *d);
+
+/* Persist in / restore from state.json: an array of
+ * {controllers, mount, path, top (null or string), v2}.  Strings that are
+ * not valid UTF-8 are left out (and then refused by cgroup_from_json). */
+json_t *cgroup_to_json(const struct cgroup *cg);
+struct cgroup *cgroup_from_json(const json_t *j, berth_error **err);
+
+/* ---- discovery, as pure functions over the text of /proc files ---------- */
+
+/* One line of /proc/self/cgroup: "N:controllers:/path". */
+struct cgroup_membership {
+        char *controllers; /* "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
+        char *path;        /* the process's cgroup in that hierarchy */
+        bool v2;           /* the "0::" line */
+};
+
+/* One cgroup or cgroup2 mount of /proc/self/mountinfo. */
+struct cgroup_mount {
+        char *mountpoint; /* unescaped */
+        char *root;       /* the cgroup mounted there; "/" for the whole hierarchy */
+        char *options;    /* super options, e.g. "rw,cpu,cpuacct" */
+        bool v2;
+};
+
+/* Parse the text of /proc/self/cgroup; EINVAL on a malformed line. */
+int cgroup_parse_self(const char *text, struct cgroup_membership **out, size_t *n, berth_error **err);
+void cgroup_memberships_free(struct cgroup_membership *m, size_t n);
+/* The cgroup and cgroup2 mounts in the text of /proc/self/mountinfo, in
+ * order; EINVAL on a malformed line. */
+int cgroup_parse_mounts(const char *text, struct cgroup_mount **out, size_t *n, berth_error **err);
+void cgroup_mounts_free(struct cgroup_mount *m, size_t n);
+/* Where the container's cgroup goes in each hierarchy of the caller that is
+ * mounted (the first mount whose root contains the cgroup), from the text of
+ * /proc/self/cgroup and /proc/self/mountinfo.  Creates nothing; every `top`
+ * is NULL.  ENOENT when no hierarchy is mounted. */
+struct cgroup *cgroup_resolve(const char *self_text, const char *mountinfo_text, const char *id,
+                              const char *cgroups_path, berth_error **err);
+
+#endif

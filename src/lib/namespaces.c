@@ -1,0 +1,116 @@
+#define _GNU_SOURCE
+#include "namespaces.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "syscalls.h"
+
+int ns_check_paths(const struct spec *s, berth_error **err)
+{
+        for (int t = 0; t < NS_COUNT; t++) {
+                const char *path = s->namespaces[t].path;
+                if (!path)
+                        continue;
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return error_set(err, errno, "linux.namespaces: %s path `%s`", ns_spec_name(t), path);
+                int type = ioctl(fd, NS_GET_NSTYPE);
+                if (type < 0)
+                        return error_set(err, 0, "linux.namespaces: %s path `%s`: not a namespace",
+                                         ns_spec_name(t), path);
+                if (type != ns_clone_flag(t))
+                        return error_set(err, 0, "linux.namespaces: %s path `%s`: a namespace of another kind",
+                                         ns_spec_name(t), path);
+        }
+        return 0;
+}
+
+uint64_t ns_clone_flags(const struct spec *s)
+{
+        uint64_t flags = 0;
+        for (int t = 0; t < NS_COUNT; t++)
+                if (t != NS_CGROUP && s->namespaces[t].present && !s->namespaces[t].path)
+                        flags |= (uint64_t)ns_clone_flag(t);
+        return flags;
+}
+
+static int setns_path(enum ns_type t, const char *path, berth_error **err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, ns_clone_flag(t)) < 0)
+                return error_set(err, errno, "join %s namespace `%s`", ns_spec_name(t), path);
+        return 0;
+}
+
+int ns_enter_for_children(const struct spec *s, int saved[2], berth_error **err)
+{
+        static const enum ns_type kinds[2] = {NS_PID, NS_TIME};
+        static const char *const own[2] = {"/proc/self/ns/pid_for_children", "/proc/self/ns/time_for_children"};
+        saved[0] = saved[1] = -1;
+        for (int i = 0; i < 2; i++) {
+                if (!s->namespaces[kinds[i]].path)
+                        continue;
+                saved[i] = open(own[i], O_RDONLY | O_CLOEXEC);
+                if (saved[i] < 0 || setns_path(kinds[i], s->namespaces[kinds[i]].path, err) < 0) {
+                        if (saved[i] < 0)
+                                error_set(err, errno, "open `%s`", own[i]);
+                        ns_restore_for_children(saved);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+void ns_restore_for_children(int saved[2])
+{
+        static const int flags[2] = {CLONE_NEWPID, CLONE_NEWTIME};
+        for (int i = 0; i < 2; i++) {
+                if (saved[i] >= 0) {
+                        (void)setns(saved[i], flags[i]);
+                        close(saved[i]);
+                        saved[i] = -1;
+                }
+        }
+}
+
+int ns_join_paths(const struct spec *s, berth_error **err)
+{
+        /* The user namespace first: the others are owned by it and need its capabilities. */
+        static const enum ns_type order[] = {NS_USER, NS_MNT, NS_NET, NS_IPC, NS_UTS, NS_CGROUP};
+        for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+                const char *path = s->namespaces[order[i]].path;
+                if (path && setns_path(order[i], path, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, berth_error **err)
+{
+        char buf[4096];
+        size_t len = 0;
+        for (size_t i = 0; i < n && len < sizeof buf; i++)
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id,
+                                        m[i].host_id, m[i].size);
+        if (len >= sizeof buf)
+                return error_set(err, E2BIG, "write %s", file);
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+        int r = write_file_at(AT_FDCWD, path, buf, len, 0);
+        if (r < 0)
+                return error_set(err, -r, "write %s `%.*s`", file, (int)(len ? len - 1 : 0), buf);
+        return 0;
+}
+
+int ns_write_idmaps(const struct spec *s, pid_t pid, berth_error **err)
+{
+        if (!s->namespaces[NS_USER].present || s->namespaces[NS_USER].path)
+                return 0;
+        if (write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0)
+                return -1;
+        return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+}

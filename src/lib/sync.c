@@ -1,0 +1,85 @@
+#define _GNU_SOURCE
+#include "sync.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#define SYNC_MSG_MAX 2048
+
+struct sync_record {
+        uint32_t step;
+        int32_t errnum;
+        char msg[SYNC_MSG_MAX];
+};
+
+static const char *sync_step_name(enum sync_step s)
+{
+        switch (s) {
+        case SYNC_GO_SETUP:
+                return "go-setup";
+        case SYNC_READY:
+                return "ready";
+        case SYNC_GO_EXEC:
+                return "go-exec";
+        case SYNC_ERROR:
+                return "error";
+        }
+        return "unknown";
+}
+
+int sync_pair(int fds[2], berth_error **err)
+{
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+                return error_set(err, errno, "create sync socketpair");
+        return 0;
+}
+
+int sync_send(int fd, enum sync_step step)
+{
+        uint32_t s = step;
+        if (send(fd, &s, sizeof s, MSG_NOSIGNAL) < 0)
+                return -errno;
+        return 0;
+}
+
+void sync_send_error(int fd, const berth_error *e)
+{
+        struct sync_record r = {.step = SYNC_ERROR, .errnum = e ? e->errnum : 0};
+        snprintf(r.msg, sizeof r.msg, "%s", e && e->msg ? e->msg : "unknown error");
+        (void)!send(fd, &r, offsetof(struct sync_record, msg) + strlen(r.msg) + 1, MSG_NOSIGNAL);
+}
+
+static ssize_t sync_recv(int fd, struct sync_record *r)
+{
+        ssize_t n;
+        do
+                n = recv(fd, r, sizeof *r - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n > (ssize_t)offsetof(struct sync_record, msg))
+                ((char *)r)[n] = '\0';
+        return n;
+}
+
+int sync_expect_exec(int fd, berth_error **err)
+{
+        struct sync_record r;
+        ssize_t n = sync_recv(fd, &r);
+        if (n == 0)
+                return 0;
+        if (n > (ssize_t)offsetof(struct sync_record, msg) && r.step == SYNC_ERROR)
+                return error_set(err, r.errnum, "%s", r.msg);
+        return error_set(err, n < 0 ? errno : 0, "container init failed to exec");
+}
+
+int sync_expect(int fd, enum sync_step want, berth_error **err)
+{
+        struct sync_record r;
+        ssize_t n = sync_recv(fd, &r);
+        if (n < 0)
+                return error_set(err, errno, "read from container init at step `%s`", sync_step_name(want));
+        if (n > (ssize_t)offsetof(struct sync_record, msg) && r.step == SYNC_ERROR)
+                return error_set(err, r.errnum, "%s", r.msg);
+        if (n < (ssize_t)sizeof r.step || r.step != want)
+                return error_set(err, 0, "container init failed before step `%s`", sync_step_name(want));
+        return 0;
+}

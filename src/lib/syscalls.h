@@ -1,0 +1,107 @@
+/* Raw system calls libc does not wrap (or did not in Debian 12's glibc).
+ * Each returns -1 with errno ENOSYS when the headers lack the number. */
+#ifndef BERTH_SYSCALLS_H
+#define BERTH_SYSCALLS_H
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef RESOLVE_NO_MAGICLINKS
+#define RESOLVE_NO_XDEV 0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#define RESOLVE_IN_ROOT 0x10
+#endif
+
+struct berth_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+                set_tid_size, cgroup;
+};
+
+struct berth_open_how {
+        uint64_t flags, mode, resolve;
+};
+
+static inline long sys_clone3(struct berth_clone_args *args)
+{
+#ifdef SYS_clone3
+        return syscall(SYS_clone3, args, sizeof *args);
+#else
+        (void)args;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_openat2(int dirfd, const char *path, struct berth_open_how *how)
+{
+#ifdef SYS_openat2
+        return (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how);
+#else
+        (void)dirfd, (void)path, (void)how;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_pidfd_open(pid_t pid, unsigned flags)
+{
+#ifdef SYS_pidfd_open
+        return (int)syscall(SYS_pidfd_open, pid, flags);
+#else
+        (void)pid, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_pidfd_send_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+        return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+        (void)pidfd, (void)sig;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+#ifdef SYS_close_range
+        return (int)syscall(SYS_close_range, first, last, flags);
+#else
+        (void)first, (void)last, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_pivot_root(const char *new_root, const char *put_old)
+{
+        return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+static inline int sys_capset(void *hdr, void *data)
+{
+        return (int)syscall(SYS_capset, hdr, data);
+}
+
+#endif

@@ -1,0 +1,259 @@
+#define _GNU_SOURCE
+#include "utils.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static void oom(void)
+{
+        static const char msg[] = "berth: out of memory\n";
+        (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+        abort();
+}
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xzalloc(size_t n)
+{
+        void *p = calloc(1, n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+        p = realloc(p, n ? n : 1);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrdup(const char *s)
+{
+        char *p = strdup(s);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+        char *p = strndup(s, n);
+        if (!p)
+                oom();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                oom();
+        va_end(ap);
+        return s;
+}
+
+int error_set(berth_error **err, int errnum, const char *fmt, ...)
+{
+        if (err && !*err) {
+                va_list ap;
+                berth_error *e = xzalloc(sizeof *e);
+                va_start(ap, fmt);
+                if (vasprintf(&e->msg, fmt, ap) < 0)
+                        oom();
+                va_end(ap);
+                e->errnum = errnum;
+                *err = e;
+        }
+        return errnum > 0 ? -errnum : -1;
+}
+
+void error_wrap(berth_error **err, const char *fmt, ...)
+{
+        if (!err || !*err)
+                return;
+        va_list ap;
+        char *prefix;
+        va_start(ap, fmt);
+        if (vasprintf(&prefix, fmt, ap) < 0)
+                oom();
+        va_end(ap);
+        char *msg = xasprintf("%s: %s", prefix, (*err)->msg);
+        free(prefix);
+        free((*err)->msg);
+        (*err)->msg = msg;
+}
+
+char *error_text(const berth_error *err)
+{
+        if (err->errnum > 0)
+                return xasprintf("%s: %s", err->msg, strerror(err->errnum));
+        return xstrdup(err->msg);
+}
+
+int berth_error_errno(const berth_error *err)
+{
+        return err ? err->errnum : 0;
+}
+
+const char *berth_error_message(const berth_error *err)
+{
+        return err ? err->msg : NULL;
+}
+
+void berth_error_free(berth_error *err)
+{
+        if (err) {
+                free(err->msg);
+                free(err);
+        }
+}
+
+void strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+void berth_strv_free(char **strv)
+{
+        strv_free(strv);
+}
+
+size_t strv_len(char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+void strv_push(char ***v, size_t *n, const char *s)
+{
+        *v = xrealloc(*v, (*n + 2) * sizeof **v);
+        (*v)[(*n)++] = xstrdup(s);
+        (*v)[*n] = NULL;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *read_file_at(int dirfd, const char *path, size_t *len)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        size_t cap = 4096, n = 0;
+        _cleanup_free_ char *buf = xmalloc(cap);
+        for (;;) {
+                if (n + 1 >= cap)
+                        buf = xrealloc(buf, cap *= 2);
+                ssize_t r = read(fd, buf + n, cap - n - 1);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return NULL;
+                }
+                if (r == 0)
+                        break;
+                n += (size_t)r;
+        }
+        buf[n] = '\0';
+        if (len)
+                *len = n;
+        return steal_pointer(&buf);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+        while (len > 0) {
+                ssize_t w = write(fd, data, len);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += w;
+                len -= (size_t)w;
+        }
+        return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode)
+{
+        int flags = O_WRONLY | O_CLOEXEC | O_TRUNC | (mode ? O_CREAT : 0);
+        _cleanup_close_ int fd = openat(dirfd, path, flags, mode);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, data, len);
+}
+
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.%d.tmp", name, (int)getpid());
+        int r = write_file_at(dirfd, tmp, data, len, mode);
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1;; s++) {
+                if (*s != '/' && *s != '\0')
+                        continue;
+                char c = *s;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = c;
+                if (c == '\0')
+                        break;
+        }
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return -errno;
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int parse_long(const char *s, long min, long max, long *out)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (!*s || *end || errno || v < min || v > max)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+char *now_rfc3339(void)
+{
+        struct timespec ts;
+        struct tm tm;
+        char buf[64];
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
