@@ -285,7 +285,8 @@ static int launch_prepare(struct launch *l, berth_error **err)
         saved_from_launch(l, &st);
         if (state_write(l->dirfd, &st, err) < 0)
                 return -1;
-        if (l->fifo && mkfifoat(l->dirfd, EXEC_FIFO, 0622) < 0)
+        /* 0622 despite the umask: an init running as a mapped or unprivileged user opens it too. */
+        if (l->fifo && (mkfifoat(l->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(l->dirfd, EXEC_FIFO, 0622, 0) < 0))
                 return error_set(err, errno, "create exec fifo");
         l->statefd = openat(l->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (l->statefd < 0)

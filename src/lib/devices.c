@@ -25,7 +25,13 @@ static const struct {
  * host's node is bind-mounted onto an empty file instead. */
 static int make_node(int dirfd, const char *name, const char *path, mode_t mode, dev_t dev, berth_error **err)
 {
-        if (mknodat(dirfd, name, mode, dev) == 0 || errno == EEXIST)
+        if (mknodat(dirfd, name, mode, dev) == 0) {
+                /* Exactly the mode asked for, whatever the umask. */
+                if (fchmodat(dirfd, name, mode & 07777, 0) < 0)
+                        return error_set(err, errno, "chmod `%s`", path);
+                return 0;
+        }
+        if (errno == EEXIST)
                 return 0;
         if (errno != EPERM || (!S_ISCHR(mode) && !S_ISBLK(mode)))
                 return error_set(err, errno, "mknod `%s`", path);
@@ -49,8 +55,6 @@ static int create_defaults(int rootfd, berth_error **err)
                 dev_t d = makedev(default_devices[i].major, default_devices[i].minor);
                 if (make_node(dev, default_devices[i].name, path, S_IFCHR | 0666, d, err) < 0)
                         return -1;
-                if (fchmodat(dev, default_devices[i].name, 0666, 0) < 0)
-                        return error_set(err, errno, "chmod `%s`", path);
         }
         for (size_t i = 0; i < ARRAY_SIZE(default_links); i++)
                 if (symlinkat(default_links[i].target, dev, default_links[i].name) < 0 && errno != EEXIST)
@@ -83,8 +87,6 @@ static int create_configured(const struct spec_device *d, int rootfd, berth_erro
         dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
         if (make_node(dir, name, d->path, device_type(d->type) | perm, dev, err) < 0)
                 return -1;
-        if (fchmodat(dir, name, perm, 0) < 0 && errno != EROFS)
-                return error_set(err, errno, "chmod `%s`", d->path);
         if ((d->has_uid || d->has_gid) &&
             fchownat(dir, name, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
                      AT_SYMLINK_NOFOLLOW) < 0)

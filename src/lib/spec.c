@@ -504,7 +504,7 @@ static int check_unsupported(json_t *obj, const char *parent, const char *const 
 static int parse_user(struct spec_user *u, json_t *proc, berth_error **err)
 {
         json_t *user, *gids, *item;
-        uint64_t umask;
+        uint64_t umask = 0;
         size_t i;
         int r;
 
@@ -694,7 +694,7 @@ static int parse_root(struct spec *s, json_t *doc, const char **root_path, berth
             required(as_string(member(root, "path"), "root", "path", root_path, err), err, "root", "path") < 0 ||
             as_bool(member(root, "readonly"), "root", "readonly", &s->root_readonly, err) < 0)
                 return -1;
-        if (!**root_path)
+        if (!*root_path || !**root_path)
                 return field_error(err, "root", "path", "expected a non-empty string");
         return 0;
 }
@@ -909,15 +909,19 @@ static int parse_resources(json_t *lnx, berth_error **err)
 
 static int parse_linux_unsupported(json_t *lnx, berth_error **err)
 {
-        static const char *const unsupported[] = {"intelRdt",     "personality", "timeOffsets",
-                                                  "memoryPolicy", "netDevices",  "mountLabel"};
-        json_t *sysctl;
+        static const char *const unsupported[] = {"intelRdt", "personality", "timeOffsets", "memoryPolicy",
+                                                  "mountLabel"};
+        /* Maps whose keys alone are requests (`"eth1": {}` moves eth1). */
+        static const char *const maps[] = {"sysctl", "netDevices"};
+        json_t *obj;
         if (member(lnx, "seccomp"))
                 return field_error(err, "linux", "seccomp", "not supported yet");
-        if (as_object(member(lnx, "sysctl"), "linux", "sysctl", &sysctl, err) < 0)
-                return -1;
-        if (json_object_size(sysctl) > 0)
-                return field_error(err, "linux", "sysctl", "not supported yet");
+        for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+                if (as_object(member(lnx, maps[i]), "linux", maps[i], &obj, err) < 0)
+                        return -1;
+                if (json_object_size(obj) > 0)
+                        return field_error(err, "linux", maps[i], "not supported yet");
+        }
         return check_unsupported(lnx, "linux", unsupported, ARRAY_SIZE(unsupported), err);
 }
 
