@@ -138,6 +138,12 @@ static int check_supported(const struct launch *l, berth_error **err)
                 return error_set(err, 0, "--console-socket: not supported yet");
         if (l->opts.preserve_fds < 0)
                 return error_set(err, 0, "--preserve-fds: expected a non-negative number");
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const struct spec_mount *m = &s->mounts[i];
+                if (m->rec_attr_set || m->rec_attr_clear || m->tmpcopyup || m->idmap || m->recursive_idmap)
+                        return error_set(err, 0, "mounts[%zu].options: recursive attributes, `tmpcopyup` and "
+                                                 "id-mapped mounts: not supported yet", i);
+        }
         if (!s->namespaces[NS_MNT].present)
                 return error_set(err, 0, "linux.namespaces: a mount namespace is required");
         return ns_check_paths(s, err);

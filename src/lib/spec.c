@@ -59,14 +59,14 @@ static const struct {
         const char *spec_name, *proc_name;
         int clone_flag;
 } ns_info[NS_COUNT] = {
-        [NS_PID] = {"pid", "pid", CLONE_NEWPID},
-        [NS_NET] = {"network", "net", CLONE_NEWNET},
-        [NS_MNT] = {"mount", "mnt", CLONE_NEWNS},
-        [NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
-        [NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
-        [NS_USER] = {"user", "user", CLONE_NEWUSER},
-        [NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
-        [NS_TIME] = {"time", "time", CLONE_NEWTIME},
+    [NS_PID] = {"pid", "pid", CLONE_NEWPID},
+    [NS_NET] = {"network", "net", CLONE_NEWNET},
+    [NS_MNT] = {"mount", "mnt", CLONE_NEWNS},
+    [NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+    [NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
+    [NS_USER] = {"user", "user", CLONE_NEWUSER},
+    [NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    [NS_TIME] = {"time", "time", CLONE_NEWTIME},
 };
 
 int ns_clone_flag(enum ns_type t)
@@ -94,20 +94,47 @@ static int ns_from_spec_name(const char *name)
 
 #define CAP_NAME(c) [c] = #c
 static const char *const cap_names[] = {
-        CAP_NAME(CAP_CHOWN),           CAP_NAME(CAP_DAC_OVERRIDE),     CAP_NAME(CAP_DAC_READ_SEARCH),
-        CAP_NAME(CAP_FOWNER),          CAP_NAME(CAP_FSETID),           CAP_NAME(CAP_KILL),
-        CAP_NAME(CAP_SETGID),          CAP_NAME(CAP_SETUID),           CAP_NAME(CAP_SETPCAP),
-        CAP_NAME(CAP_LINUX_IMMUTABLE), CAP_NAME(CAP_NET_BIND_SERVICE), CAP_NAME(CAP_NET_BROADCAST),
-        CAP_NAME(CAP_NET_ADMIN),       CAP_NAME(CAP_NET_RAW),          CAP_NAME(CAP_IPC_LOCK),
-        CAP_NAME(CAP_IPC_OWNER),       CAP_NAME(CAP_SYS_MODULE),       CAP_NAME(CAP_SYS_RAWIO),
-        CAP_NAME(CAP_SYS_CHROOT),      CAP_NAME(CAP_SYS_PTRACE),       CAP_NAME(CAP_SYS_PACCT),
-        CAP_NAME(CAP_SYS_ADMIN),       CAP_NAME(CAP_SYS_BOOT),         CAP_NAME(CAP_SYS_NICE),
-        CAP_NAME(CAP_SYS_RESOURCE),    CAP_NAME(CAP_SYS_TIME),         CAP_NAME(CAP_SYS_TTY_CONFIG),
-        CAP_NAME(CAP_MKNOD),           CAP_NAME(CAP_LEASE),            CAP_NAME(CAP_AUDIT_WRITE),
-        CAP_NAME(CAP_AUDIT_CONTROL),   CAP_NAME(CAP_SETFCAP),          CAP_NAME(CAP_MAC_OVERRIDE),
-        CAP_NAME(CAP_MAC_ADMIN),       CAP_NAME(CAP_SYSLOG),           CAP_NAME(CAP_WAKE_ALARM),
-        CAP_NAME(CAP_BLOCK_SUSPEND),   CAP_NAME(CAP_AUDIT_READ),       CAP_NAME(CAP_PERFMON),
-        CAP_NAME(CAP_BPF),             CAP_NAME(CAP_CHECKPOINT_RESTORE),
+    CAP_NAME(CAP_CHOWN),
+    CAP_NAME(CAP_DAC_OVERRIDE),
+    CAP_NAME(CAP_DAC_READ_SEARCH),
+    CAP_NAME(CAP_FOWNER),
+    CAP_NAME(CAP_FSETID),
+    CAP_NAME(CAP_KILL),
+    CAP_NAME(CAP_SETGID),
+    CAP_NAME(CAP_SETUID),
+    CAP_NAME(CAP_SETPCAP),
+    CAP_NAME(CAP_LINUX_IMMUTABLE),
+    CAP_NAME(CAP_NET_BIND_SERVICE),
+    CAP_NAME(CAP_NET_BROADCAST),
+    CAP_NAME(CAP_NET_ADMIN),
+    CAP_NAME(CAP_NET_RAW),
+    CAP_NAME(CAP_IPC_LOCK),
+    CAP_NAME(CAP_IPC_OWNER),
+    CAP_NAME(CAP_SYS_MODULE),
+    CAP_NAME(CAP_SYS_RAWIO),
+    CAP_NAME(CAP_SYS_CHROOT),
+    CAP_NAME(CAP_SYS_PTRACE),
+    CAP_NAME(CAP_SYS_PACCT),
+    CAP_NAME(CAP_SYS_ADMIN),
+    CAP_NAME(CAP_SYS_BOOT),
+    CAP_NAME(CAP_SYS_NICE),
+    CAP_NAME(CAP_SYS_RESOURCE),
+    CAP_NAME(CAP_SYS_TIME),
+    CAP_NAME(CAP_SYS_TTY_CONFIG),
+    CAP_NAME(CAP_MKNOD),
+    CAP_NAME(CAP_LEASE),
+    CAP_NAME(CAP_AUDIT_WRITE),
+    CAP_NAME(CAP_AUDIT_CONTROL),
+    CAP_NAME(CAP_SETFCAP),
+    CAP_NAME(CAP_MAC_OVERRIDE),
+    CAP_NAME(CAP_MAC_ADMIN),
+    CAP_NAME(CAP_SYSLOG),
+    CAP_NAME(CAP_WAKE_ALARM),
+    CAP_NAME(CAP_BLOCK_SUSPEND),
+    CAP_NAME(CAP_AUDIT_READ),
+    CAP_NAME(CAP_PERFMON),
+    CAP_NAME(CAP_BPF),
+    CAP_NAME(CAP_CHECKPOINT_RESTORE),
 };
 _Static_assert(ARRAY_SIZE(cap_names) == CAP_CHECKPOINT_RESTORE + 1, "a capability is missing");
 
@@ -119,17 +146,18 @@ int cap_from_name(const char *name)
         return -1;
 }
 
-#define RLIMIT_NAME(r) {#r, r}
 static const struct {
         const char *name;
         int resource;
 } rlimit_names[] = {
-        RLIMIT_NAME(RLIMIT_CPU),        RLIMIT_NAME(RLIMIT_FSIZE),   RLIMIT_NAME(RLIMIT_DATA),
-        RLIMIT_NAME(RLIMIT_STACK),      RLIMIT_NAME(RLIMIT_CORE),    RLIMIT_NAME(RLIMIT_RSS),
-        RLIMIT_NAME(RLIMIT_NPROC),      RLIMIT_NAME(RLIMIT_NOFILE),  RLIMIT_NAME(RLIMIT_MEMLOCK),
-        RLIMIT_NAME(RLIMIT_AS),         RLIMIT_NAME(RLIMIT_LOCKS),   RLIMIT_NAME(RLIMIT_SIGPENDING),
-        RLIMIT_NAME(RLIMIT_MSGQUEUE),   RLIMIT_NAME(RLIMIT_NICE),    RLIMIT_NAME(RLIMIT_RTPRIO),
-        RLIMIT_NAME(RLIMIT_RTTIME),
+    {"RLIMIT_CPU", RLIMIT_CPU},           {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_DATA", RLIMIT_DATA},         {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_CORE", RLIMIT_CORE},         {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},       {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 
 int rlimit_from_name(const char *name)
@@ -149,67 +177,67 @@ struct opt {
 };
 
 static const struct opt mount_flag_opts[] = {
-        {"defaults", 0, 0},
-        {"ro", MS_RDONLY, 0},
-        {"rw", 0, MS_RDONLY},
-        {"nosuid", MS_NOSUID, 0},
-        {"suid", 0, MS_NOSUID},
-        {"nodev", MS_NODEV, 0},
-        {"dev", 0, MS_NODEV},
-        {"noexec", MS_NOEXEC, 0},
-        {"exec", 0, MS_NOEXEC},
-        {"sync", MS_SYNCHRONOUS, 0},
-        {"async", 0, MS_SYNCHRONOUS},
-        {"dirsync", MS_DIRSYNC, 0},
-        {"remount", MS_REMOUNT, 0},
-        {"mand", MS_MANDLOCK, 0},
-        {"nomand", 0, MS_MANDLOCK},
-        {"noatime", MS_NOATIME, 0},
-        {"atime", 0, MS_NOATIME},
-        {"nodiratime", MS_NODIRATIME, 0},
-        {"diratime", 0, MS_NODIRATIME},
-        {"relatime", MS_RELATIME, 0},
-        {"norelatime", 0, MS_RELATIME},
-        {"strictatime", MS_STRICTATIME, 0},
-        {"nostrictatime", 0, MS_STRICTATIME},
-        {"lazytime", MS_LAZYTIME, 0},
-        {"nolazytime", 0, MS_LAZYTIME},
-        {"iversion", MS_I_VERSION, 0},
-        {"noiversion", 0, MS_I_VERSION},
-        {"silent", MS_SILENT, 0},
-        {"loud", 0, MS_SILENT},
-        {"nosymfollow", MS_NOSYMFOLLOW, 0},
-        {"bind", MS_BIND, 0},
-        {"rbind", MS_BIND | MS_REC, 0},
+    {"defaults", 0, 0},
+    {"ro", MS_RDONLY, 0},
+    {"rw", 0, MS_RDONLY},
+    {"nosuid", MS_NOSUID, 0},
+    {"suid", 0, MS_NOSUID},
+    {"nodev", MS_NODEV, 0},
+    {"dev", 0, MS_NODEV},
+    {"noexec", MS_NOEXEC, 0},
+    {"exec", 0, MS_NOEXEC},
+    {"sync", MS_SYNCHRONOUS, 0},
+    {"async", 0, MS_SYNCHRONOUS},
+    {"dirsync", MS_DIRSYNC, 0},
+    {"remount", MS_REMOUNT, 0},
+    {"mand", MS_MANDLOCK, 0},
+    {"nomand", 0, MS_MANDLOCK},
+    {"noatime", MS_NOATIME, 0},
+    {"atime", 0, MS_NOATIME},
+    {"nodiratime", MS_NODIRATIME, 0},
+    {"diratime", 0, MS_NODIRATIME},
+    {"relatime", MS_RELATIME, 0},
+    {"norelatime", 0, MS_RELATIME},
+    {"strictatime", MS_STRICTATIME, 0},
+    {"nostrictatime", 0, MS_STRICTATIME},
+    {"lazytime", MS_LAZYTIME, 0},
+    {"nolazytime", 0, MS_LAZYTIME},
+    {"iversion", MS_I_VERSION, 0},
+    {"noiversion", 0, MS_I_VERSION},
+    {"silent", MS_SILENT, 0},
+    {"loud", 0, MS_SILENT},
+    {"nosymfollow", MS_NOSYMFOLLOW, 0},
+    {"bind", MS_BIND, 0},
+    {"rbind", MS_BIND | MS_REC, 0},
 };
 
 /* Shared by mounts[].options and linux.rootfsPropagation. */
 static const struct opt propagation_opts[] = {
-        {"private", MS_PRIVATE, 0},       {"rprivate", MS_PRIVATE | MS_REC, 0},
-        {"shared", MS_SHARED, 0},         {"rshared", MS_SHARED | MS_REC, 0},
-        {"slave", MS_SLAVE, 0},           {"rslave", MS_SLAVE | MS_REC, 0},
-        {"unbindable", MS_UNBINDABLE, 0}, {"runbindable", MS_UNBINDABLE | MS_REC, 0},
+    {"private", MS_PRIVATE, 0},       {"rprivate", MS_PRIVATE | MS_REC, 0},
+    {"shared", MS_SHARED, 0},         {"rshared", MS_SHARED | MS_REC, 0},
+    {"slave", MS_SLAVE, 0},           {"rslave", MS_SLAVE | MS_REC, 0},
+    {"unbindable", MS_UNBINDABLE, 0}, {"runbindable", MS_UNBINDABLE | MS_REC, 0},
 };
 
 /* The recursive variants (runtime-spec 1.1), applied with mount_setattr(2).
  * The atime mode is a field rather than a bit: choosing one means clearing
  * the whole field, as the kernel requires. */
 static const struct opt rec_attr_opts[] = {
-        {"rro", MOUNT_ATTR_RDONLY, 0},
-        {"rrw", 0, MOUNT_ATTR_RDONLY},
-        {"rnosuid", MOUNT_ATTR_NOSUID, 0},
-        {"rsuid", 0, MOUNT_ATTR_NOSUID},
-        {"rnodev", MOUNT_ATTR_NODEV, 0},
-        {"rdev", 0, MOUNT_ATTR_NODEV},
-        {"rnoexec", MOUNT_ATTR_NOEXEC, 0},
-        {"rexec", 0, MOUNT_ATTR_NOEXEC},
-        {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0},
-        {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
-        {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
-        {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
-        {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
-        {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
-        {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+    {"rro", MOUNT_ATTR_RDONLY, 0},
+    {"rrw", 0, MOUNT_ATTR_RDONLY},
+    {"rnosuid", MOUNT_ATTR_NOSUID, 0},
+    {"rsuid", 0, MOUNT_ATTR_NOSUID},
+    {"rnodev", MOUNT_ATTR_NODEV, 0},
+    {"rdev", 0, MOUNT_ATTR_NODEV},
+    {"rnoexec", MOUNT_ATTR_NOEXEC, 0},
+    {"rexec", 0, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0},
+    {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
+    {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+    {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
 };
 
 static const struct opt *opt_find(const struct opt *table, size_t n, const char *name)
@@ -289,7 +317,8 @@ static int field_error(berth_error **err, const char *parent, const char *key, c
         if (vasprintf(&problem, fmt, ap) < 0)
                 problem = NULL;
         va_end(ap);
-        return error_set(err, 0, "%s: %s", path, problem ? problem : fmt);
+        error_set(err, 0, "%s: %s", path, problem ? problem : fmt);
+        return -1;
 }
 
 /* A member of an object; JSON null counts as absent, since Go-based tools
@@ -310,11 +339,12 @@ static int required(int r, berth_error **err, const char *parent, const char *ke
 
 static int as_string(json_t *v, const char *parent, const char *key, const char **out, berth_error **err)
 {
+        const char *str = json_string_value(v); /* NULL unless a string */
         if (!v)
                 return 0;
-        if (!json_is_string(v))
+        if (!str)
                 return field_error(err, parent, key, "expected a string");
-        *out = json_string_value(v);
+        *out = str;
         return 1;
 }
 
@@ -399,12 +429,13 @@ static bool is_absolute(const char *s)
 
 static int as_abs_path(json_t *v, const char *parent, const char *key, char **out, berth_error **err)
 {
+        const char *str = json_string_value(v);
         if (!v)
                 return 0;
-        if (!json_is_string(v) || !is_absolute(json_string_value(v)))
+        if (!str || !is_absolute(str))
                 return field_error(err, parent, key, "expected an absolute path");
         free(*out);
-        *out = xstrdup(json_string_value(v));
+        *out = xstrdup(str);
         return 1;
 }
 
@@ -535,7 +566,8 @@ static int parse_user(struct spec_user *u, json_t *proc, berth_error **err)
         return 0;
 }
 
-static int parse_rlimit(struct spec_rlimit *rl, json_t *item, const char *p, uint32_t *seen, berth_error **err)
+static int parse_rlimit(struct spec_rlimit *rl, json_t *item, const char *p, uint32_t *seen,
+                        berth_error **err)
 {
         const char *type = "";
         if (!json_is_object(item))
@@ -549,8 +581,11 @@ static int parse_rlimit(struct spec_rlimit *rl, json_t *item, const char *p, uin
         if (*seen & (1u << rl->resource))
                 return field_error(err, p, "type", "duplicate rlimit `%s`", type);
         *seen |= 1u << rl->resource;
-        if (required(as_uint(member(item, "soft"), p, "soft", UINT64_MAX, &rl->soft, err), err, p, "soft") < 0 ||
-            required(as_uint(member(item, "hard"), p, "hard", UINT64_MAX, &rl->hard, err), err, p, "hard") < 0)
+        int r = as_uint(member(item, "soft"), p, "soft", UINT64_MAX, &rl->soft, err);
+        if (required(r, err, p, "soft") < 0)
+                return -1;
+        r = as_uint(member(item, "hard"), p, "hard", UINT64_MAX, &rl->hard, err);
+        if (required(r, err, p, "hard") < 0)
                 return -1;
         if (rl->soft > rl->hard)
                 return field_error(err, p, "soft", "exceeds hard");
@@ -685,16 +720,17 @@ static int parse_process(struct spec_process *proc, json_t *doc, berth_error **e
 
 /* ---- top level: root, hostname, mounts, annotations, hooks ------------- */
 
-static int parse_root(struct spec *s, json_t *doc, const char **root_path, berth_error **err)
+static int parse_root(struct spec *s, json_t *doc, berth_error **err)
 {
         json_t *root;
-        if (required(as_dup_string(member(doc, "ociVersion"), "", "ociVersion", &s->oci_version, err), err, "",
-                     "ociVersion") < 0 ||
+        if (required(as_dup_string(member(doc, "ociVersion"), "", "ociVersion", &s->oci_version, err), err,
+                     "", "ociVersion") < 0 ||
             required(as_object(member(doc, "root"), "", "root", &root, err), err, "", "root") < 0 ||
-            required(as_string(member(root, "path"), "root", "path", root_path, err), err, "root", "path") < 0 ||
+            required(as_dup_string(member(root, "path"), "root", "path", &s->root_path, err), err, "root",
+                     "path") < 0 ||
             as_bool(member(root, "readonly"), "root", "readonly", &s->root_readonly, err) < 0)
                 return -1;
-        if (!*root_path || !**root_path)
+        if (!s->root_path || !*s->root_path)
                 return field_error(err, "root", "path", "expected a non-empty string");
         return 0;
 }
@@ -898,8 +934,8 @@ static int check_device_rules(json_t *rules, berth_error **err)
 
 static int parse_resources(json_t *lnx, berth_error **err)
 {
-        static const char *const unsupported[] = {"memory", "cpu",     "blockIO", "hugepageLimits",
-                                                  "network", "pids",   "rdma",    "unified"};
+        static const char *const unsupported[] = {"memory",  "cpu",  "blockIO", "hugepageLimits",
+                                                  "network", "pids", "rdma",    "unified"};
         json_t *res;
         if (as_object(member(lnx, "resources"), "linux", "resources", &res, err) < 0 ||
             check_device_rules(member(res, "devices"), err) < 0)
@@ -938,8 +974,8 @@ static int parse_linux(struct spec *s, json_t *doc, berth_error **err)
             parse_idmaps(lnx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
             as_dup_string(member(lnx, "cgroupsPath"), "linux", "cgroupsPath", &s->cgroups_path, err) < 0 ||
             as_abs_path_strv(member(lnx, "maskedPaths"), "linux", "maskedPaths", &s->masked_paths, err) < 0 ||
-            as_abs_path_strv(member(lnx, "readonlyPaths"), "linux", "readonlyPaths", &s->readonly_paths, err) <
-                    0 ||
+            as_abs_path_strv(member(lnx, "readonlyPaths"), "linux", "readonlyPaths", &s->readonly_paths,
+                             err) < 0 ||
             as_string(member(lnx, "rootfsPropagation"), "linux", "rootfsPropagation", &prop, err) < 0 ||
             parse_devices(s, lnx, err) < 0 || parse_resources(lnx, err) < 0 ||
             parse_linux_unsupported(lnx, err) < 0)
@@ -947,7 +983,8 @@ static int parse_linux(struct spec *s, json_t *doc, berth_error **err)
         if (prop && *prop) {
                 const struct opt *o = OPT_FIND(propagation_opts, prop);
                 if (!o)
-                        return field_error(err, "linux", "rootfsPropagation", "unknown propagation `%s`", prop);
+                        return field_error(err, "linux", "rootfsPropagation", "unknown propagation `%s`",
+                                           prop);
                 s->rootfs_propagation = o->set;
         }
         return 0;
@@ -976,18 +1013,21 @@ static int check_consistency(const struct spec *s, berth_error **err)
         return 0;
 }
 
-/* root.path is relative to the bundle unless absolute. */
-static int resolve_root(struct spec *s, const char *path, const char *bundle, berth_error **err)
+/* root.path is relative to the bundle unless absolute; replaced by its
+ * canonical form, which must be a directory. */
+static int resolve_root(struct spec *s, const char *bundle, berth_error **err)
 {
+        const char *path = s->root_path;
         bool slash = bundle[0] && bundle[strlen(bundle) - 1] == '/';
         _cleanup_free_ char *joined =
-                is_absolute(path) ? xstrdup(path) : xasprintf("%s%s%s", bundle, slash ? "" : "/", path);
+            is_absolute(path) ? xstrdup(path) : xasprintf("%s%s%s", bundle, slash ? "" : "/", path);
         _cleanup_free_ char *real = realpath(joined, NULL);
         struct stat st;
         if (!real || stat(real, &st) < 0)
                 return error_set(err, errno, "root.path `%s`", joined);
         if (!S_ISDIR(st.st_mode))
                 return error_set(err, ENOTDIR, "root.path `%s`", joined);
+        free(s->root_path);
         s->root_path = steal_pointer(&real);
         return 0;
 }
@@ -995,7 +1035,6 @@ static int resolve_root(struct spec *s, const char *path, const char *bundle, be
 struct spec *spec_parse(const char *text, const char *bundle, const char *name, berth_error **err)
 {
         json_error_t jerr;
-        const char *root_path = NULL;
         if (!name)
                 name = "config.json";
         _cleanup_json_ json_t *doc = json_loads(text, 0, &jerr);
@@ -1011,12 +1050,10 @@ struct spec *spec_parse(const char *text, const char *bundle, const char *name, 
         _cleanup_spec_ struct spec *s = xzalloc(sizeof *s);
         s->config_text = xstrdup(text);
         s->bundle = bundle ? xstrdup(bundle) : NULL;
-        if (parse_root(s, doc, &root_path, err) < 0 || parse_process(&s->process, doc, err) < 0 ||
+        if (parse_root(s, doc, err) < 0 || parse_process(&s->process, doc, err) < 0 ||
             parse_top(s, doc, err) < 0 || parse_linux(s, doc, err) < 0 || check_consistency(s, err) < 0)
                 return NULL;
-        if (!bundle)
-                s->root_path = xstrdup(root_path);
-        else if (resolve_root(s, root_path, bundle, err) < 0)
+        if (bundle && resolve_root(s, bundle, err) < 0)
                 return NULL;
         return steal_pointer(&s);
 }
@@ -1085,184 +1122,184 @@ void spec_free(struct spec *s)
 /* What `runc spec` writes, with a terminal-less `sh`, berth's hostname and a
  * cgroup namespace added. */
 static const char default_config[] =
-        "{\n"
-        "  \"ociVersion\": \"" BERTH_OCI_VERSION "\",\n"
-        "  \"process\": {\n"
-        "    \"terminal\": false,\n"
-        "    \"user\": {\n"
-        "      \"uid\": 0,\n"
-        "      \"gid\": 0\n"
-        "    },\n"
-        "    \"args\": [\n"
-        "      \"sh\"\n"
-        "    ],\n"
-        "    \"env\": [\n"
-        "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
-        "      \"TERM=xterm\"\n"
-        "    ],\n"
-        "    \"cwd\": \"/\",\n"
-        "    \"capabilities\": {\n"
-        "      \"bounding\": [\n"
-        "        \"CAP_AUDIT_WRITE\",\n"
-        "        \"CAP_KILL\",\n"
-        "        \"CAP_NET_BIND_SERVICE\"\n"
-        "      ],\n"
-        "      \"effective\": [\n"
-        "        \"CAP_AUDIT_WRITE\",\n"
-        "        \"CAP_KILL\",\n"
-        "        \"CAP_NET_BIND_SERVICE\"\n"
-        "      ],\n"
-        "      \"permitted\": [\n"
-        "        \"CAP_AUDIT_WRITE\",\n"
-        "        \"CAP_KILL\",\n"
-        "        \"CAP_NET_BIND_SERVICE\"\n"
-        "      ],\n"
-        "      \"ambient\": [\n"
-        "        \"CAP_AUDIT_WRITE\",\n"
-        "        \"CAP_KILL\",\n"
-        "        \"CAP_NET_BIND_SERVICE\"\n"
-        "      ]\n"
-        "    },\n"
-        "    \"rlimits\": [\n"
-        "      {\n"
-        "        \"type\": \"RLIMIT_NOFILE\",\n"
-        "        \"hard\": 1024,\n"
-        "        \"soft\": 1024\n"
-        "      }\n"
-        "    ],\n"
-        "    \"noNewPrivileges\": true\n"
-        "  },\n"
-        "  \"root\": {\n"
-        "    \"path\": \"rootfs\",\n"
-        "    \"readonly\": true\n"
-        "  },\n"
-        "  \"hostname\": \"berth\",\n"
-        "  \"mounts\": [\n"
-        "    {\n"
-        "      \"destination\": \"/proc\",\n"
-        "      \"type\": \"proc\",\n"
-        "      \"source\": \"proc\"\n"
-        "    },\n"
-        "    {\n"
-        "      \"destination\": \"/dev\",\n"
-        "      \"type\": \"tmpfs\",\n"
-        "      \"source\": \"tmpfs\",\n"
-        "      \"options\": [\n"
-        "        \"nosuid\",\n"
-        "        \"strictatime\",\n"
-        "        \"mode=755\",\n"
-        "        \"size=65536k\"\n"
-        "      ]\n"
-        "    },\n"
-        "    {\n"
-        "      \"destination\": \"/dev/pts\",\n"
-        "      \"type\": \"devpts\",\n"
-        "      \"source\": \"devpts\",\n"
-        "      \"options\": [\n"
-        "        \"nosuid\",\n"
-        "        \"noexec\",\n"
-        "        \"newinstance\",\n"
-        "        \"ptmxmode=0666\",\n"
-        "        \"mode=0620\",\n"
-        "        \"gid=5\"\n"
-        "      ]\n"
-        "    },\n"
-        "    {\n"
-        "      \"destination\": \"/dev/shm\",\n"
-        "      \"type\": \"tmpfs\",\n"
-        "      \"source\": \"shm\",\n"
-        "      \"options\": [\n"
-        "        \"nosuid\",\n"
-        "        \"noexec\",\n"
-        "        \"nodev\",\n"
-        "        \"mode=1777\",\n"
-        "        \"size=65536k\"\n"
-        "      ]\n"
-        "    },\n"
-        "    {\n"
-        "      \"destination\": \"/dev/mqueue\",\n"
-        "      \"type\": \"mqueue\",\n"
-        "      \"source\": \"mqueue\",\n"
-        "      \"options\": [\n"
-        "        \"nosuid\",\n"
-        "        \"noexec\",\n"
-        "        \"nodev\"\n"
-        "      ]\n"
-        "    },\n"
-        "    {\n"
-        "      \"destination\": \"/sys\",\n"
-        "      \"type\": \"sysfs\",\n"
-        "      \"source\": \"sysfs\",\n"
-        "      \"options\": [\n"
-        "        \"nosuid\",\n"
-        "        \"noexec\",\n"
-        "        \"nodev\",\n"
-        "        \"ro\"\n"
-        "      ]\n"
-        "    },\n"
-        "    {\n"
-        "      \"destination\": \"/sys/fs/cgroup\",\n"
-        "      \"type\": \"cgroup\",\n"
-        "      \"source\": \"cgroup\",\n"
-        "      \"options\": [\n"
-        "        \"nosuid\",\n"
-        "        \"noexec\",\n"
-        "        \"nodev\",\n"
-        "        \"relatime\",\n"
-        "        \"ro\"\n"
-        "      ]\n"
-        "    }\n"
-        "  ],\n"
-        "  \"linux\": {\n"
-        "    \"resources\": {\n"
-        "      \"devices\": [\n"
-        "        {\n"
-        "          \"allow\": false,\n"
-        "          \"access\": \"rwm\"\n"
-        "        }\n"
-        "      ]\n"
-        "    },\n"
-        "    \"namespaces\": [\n"
-        "      {\n"
-        "        \"type\": \"pid\"\n"
-        "      },\n"
-        "      {\n"
-        "        \"type\": \"network\"\n"
-        "      },\n"
-        "      {\n"
-        "        \"type\": \"ipc\"\n"
-        "      },\n"
-        "      {\n"
-        "        \"type\": \"uts\"\n"
-        "      },\n"
-        "      {\n"
-        "        \"type\": \"mount\"\n"
-        "      },\n"
-        "      {\n"
-        "        \"type\": \"cgroup\"\n"
-        "      }\n"
-        "    ],\n"
-        "    \"maskedPaths\": [\n"
-        "      \"/proc/acpi\",\n"
-        "      \"/proc/asound\",\n"
-        "      \"/proc/kcore\",\n"
-        "      \"/proc/keys\",\n"
-        "      \"/proc/latency_stats\",\n"
-        "      \"/proc/timer_list\",\n"
-        "      \"/proc/timer_stats\",\n"
-        "      \"/proc/sched_debug\",\n"
-        "      \"/sys/firmware\",\n"
-        "      \"/proc/scsi\"\n"
-        "    ],\n"
-        "    \"readonlyPaths\": [\n"
-        "      \"/proc/bus\",\n"
-        "      \"/proc/fs\",\n"
-        "      \"/proc/irq\",\n"
-        "      \"/proc/sys\",\n"
-        "      \"/proc/sysrq-trigger\"\n"
-        "    ]\n"
-        "  }\n"
-        "}\n";
+    "{\n"
+    "  \"ociVersion\": \"" BERTH_OCI_VERSION "\",\n"
+    "  \"process\": {\n"
+    "    \"terminal\": false,\n"
+    "    \"user\": {\n"
+    "      \"uid\": 0,\n"
+    "      \"gid\": 0\n"
+    "    },\n"
+    "    \"args\": [\n"
+    "      \"sh\"\n"
+    "    ],\n"
+    "    \"env\": [\n"
+    "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
+    "      \"TERM=xterm\"\n"
+    "    ],\n"
+    "    \"cwd\": \"/\",\n"
+    "    \"capabilities\": {\n"
+    "      \"bounding\": [\n"
+    "        \"CAP_AUDIT_WRITE\",\n"
+    "        \"CAP_KILL\",\n"
+    "        \"CAP_NET_BIND_SERVICE\"\n"
+    "      ],\n"
+    "      \"effective\": [\n"
+    "        \"CAP_AUDIT_WRITE\",\n"
+    "        \"CAP_KILL\",\n"
+    "        \"CAP_NET_BIND_SERVICE\"\n"
+    "      ],\n"
+    "      \"permitted\": [\n"
+    "        \"CAP_AUDIT_WRITE\",\n"
+    "        \"CAP_KILL\",\n"
+    "        \"CAP_NET_BIND_SERVICE\"\n"
+    "      ],\n"
+    "      \"ambient\": [\n"
+    "        \"CAP_AUDIT_WRITE\",\n"
+    "        \"CAP_KILL\",\n"
+    "        \"CAP_NET_BIND_SERVICE\"\n"
+    "      ]\n"
+    "    },\n"
+    "    \"rlimits\": [\n"
+    "      {\n"
+    "        \"type\": \"RLIMIT_NOFILE\",\n"
+    "        \"hard\": 1024,\n"
+    "        \"soft\": 1024\n"
+    "      }\n"
+    "    ],\n"
+    "    \"noNewPrivileges\": true\n"
+    "  },\n"
+    "  \"root\": {\n"
+    "    \"path\": \"rootfs\",\n"
+    "    \"readonly\": true\n"
+    "  },\n"
+    "  \"hostname\": \"berth\",\n"
+    "  \"mounts\": [\n"
+    "    {\n"
+    "      \"destination\": \"/proc\",\n"
+    "      \"type\": \"proc\",\n"
+    "      \"source\": \"proc\"\n"
+    "    },\n"
+    "    {\n"
+    "      \"destination\": \"/dev\",\n"
+    "      \"type\": \"tmpfs\",\n"
+    "      \"source\": \"tmpfs\",\n"
+    "      \"options\": [\n"
+    "        \"nosuid\",\n"
+    "        \"strictatime\",\n"
+    "        \"mode=755\",\n"
+    "        \"size=65536k\"\n"
+    "      ]\n"
+    "    },\n"
+    "    {\n"
+    "      \"destination\": \"/dev/pts\",\n"
+    "      \"type\": \"devpts\",\n"
+    "      \"source\": \"devpts\",\n"
+    "      \"options\": [\n"
+    "        \"nosuid\",\n"
+    "        \"noexec\",\n"
+    "        \"newinstance\",\n"
+    "        \"ptmxmode=0666\",\n"
+    "        \"mode=0620\",\n"
+    "        \"gid=5\"\n"
+    "      ]\n"
+    "    },\n"
+    "    {\n"
+    "      \"destination\": \"/dev/shm\",\n"
+    "      \"type\": \"tmpfs\",\n"
+    "      \"source\": \"shm\",\n"
+    "      \"options\": [\n"
+    "        \"nosuid\",\n"
+    "        \"noexec\",\n"
+    "        \"nodev\",\n"
+    "        \"mode=1777\",\n"
+    "        \"size=65536k\"\n"
+    "      ]\n"
+    "    },\n"
+    "    {\n"
+    "      \"destination\": \"/dev/mqueue\",\n"
+    "      \"type\": \"mqueue\",\n"
+    "      \"source\": \"mqueue\",\n"
+    "      \"options\": [\n"
+    "        \"nosuid\",\n"
+    "        \"noexec\",\n"
+    "        \"nodev\"\n"
+    "      ]\n"
+    "    },\n"
+    "    {\n"
+    "      \"destination\": \"/sys\",\n"
+    "      \"type\": \"sysfs\",\n"
+    "      \"source\": \"sysfs\",\n"
+    "      \"options\": [\n"
+    "        \"nosuid\",\n"
+    "        \"noexec\",\n"
+    "        \"nodev\",\n"
+    "        \"ro\"\n"
+    "      ]\n"
+    "    },\n"
+    "    {\n"
+    "      \"destination\": \"/sys/fs/cgroup\",\n"
+    "      \"type\": \"cgroup\",\n"
+    "      \"source\": \"cgroup\",\n"
+    "      \"options\": [\n"
+    "        \"nosuid\",\n"
+    "        \"noexec\",\n"
+    "        \"nodev\",\n"
+    "        \"relatime\",\n"
+    "        \"ro\"\n"
+    "      ]\n"
+    "    }\n"
+    "  ],\n"
+    "  \"linux\": {\n"
+    "    \"resources\": {\n"
+    "      \"devices\": [\n"
+    "        {\n"
+    "          \"allow\": false,\n"
+    "          \"access\": \"rwm\"\n"
+    "        }\n"
+    "      ]\n"
+    "    },\n"
+    "    \"namespaces\": [\n"
+    "      {\n"
+    "        \"type\": \"pid\"\n"
+    "      },\n"
+    "      {\n"
+    "        \"type\": \"network\"\n"
+    "      },\n"
+    "      {\n"
+    "        \"type\": \"ipc\"\n"
+    "      },\n"
+    "      {\n"
+    "        \"type\": \"uts\"\n"
+    "      },\n"
+    "      {\n"
+    "        \"type\": \"mount\"\n"
+    "      },\n"
+    "      {\n"
+    "        \"type\": \"cgroup\"\n"
+    "      }\n"
+    "    ],\n"
+    "    \"maskedPaths\": [\n"
+    "      \"/proc/acpi\",\n"
+    "      \"/proc/asound\",\n"
+    "      \"/proc/kcore\",\n"
+    "      \"/proc/keys\",\n"
+    "      \"/proc/latency_stats\",\n"
+    "      \"/proc/timer_list\",\n"
+    "      \"/proc/timer_stats\",\n"
+    "      \"/proc/sched_debug\",\n"
+    "      \"/sys/firmware\",\n"
+    "      \"/proc/scsi\"\n"
+    "    ],\n"
+    "    \"readonlyPaths\": [\n"
+    "      \"/proc/bus\",\n"
+    "      \"/proc/fs\",\n"
+    "      \"/proc/irq\",\n"
+    "      \"/proc/sys\",\n"
+    "      \"/proc/sysrq-trigger\"\n"
+    "    ]\n"
+    "  }\n"
+    "}\n";
 
 char *spec_default_json(void)
 {

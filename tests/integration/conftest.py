@@ -338,11 +338,24 @@ class Bundle:
 
 @pytest.fixture
 def make_bundle(tmp_path):
+    """make_bundle() -> a new Bundle.  traversable=True puts it where every
+    uid can reach it (pytest's temp dirs are 0700): a user namespace's root
+    is an unprivileged uid on the host."""
     counter = itertools.count()
+    outside = []
 
-    def make():
-        return Bundle(tmp_path / f"bundle{next(counter)}")
-    return make
+    def make(traversable=False):
+        if not traversable:
+            return Bundle(tmp_path / f"bundle{next(counter)}")
+        d = tempfile.mkdtemp(prefix="berth-test-")
+        os.chmod(d, 0o755)
+        outside.append(d)
+        return Bundle(os.path.join(d, "bundle"))
+    yield make
+    for d in outside:
+        real = os.path.realpath(d)
+        if not any(m["mountpoint"].startswith(real + "/") for m in mountinfo()):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture
@@ -472,7 +485,13 @@ class Berth:
         return self.state(id)["status"]
 
     def wait_status(self, id, status, timeout=5.0):
-        wait_for(lambda: self.status(id) == status, timeout, what=f"`{id}` to be {status}")
+        """Poll `state` until it says `status` (a container being set up by
+        a foreground `run` may not exist yet)."""
+        def reached():
+            r = self.run(["state", id])
+            return r.returncode == 0 and json.loads(r.stdout)["status"] == status
+        wait_for(reached, timeout, what=f"`{id}` to be {status}")
+        self.state(id)
 
     # leftovers
     def leftovers(self, id, pid=None, rootfs=None, cgroups_path=None, start=None):

@@ -15,15 +15,17 @@ def ns_links_inside(berth, bundle, kinds):
     return dict(zip(kinds, berth.sh(bundle, script).split()))
 
 
-def minimal_userns_bundle(bundle):
+def minimal_userns_bundle(make_bundle):
     """A user namespace mapping container 0 -> host 100000 (65536 ids), with
     only /proc mounted: the rest of the default mounts is the filesystem issue."""
+    bundle = make_bundle(traversable=True)
     bundle.set_ns("user")
     bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.keep_only_mounts("/proc")
     bundle.linux.pop("maskedPaths", None)
     bundle.linux.pop("readonlyPaths", None)
+    return bundle
 
 
 @pytest.mark.parametrize("kind", NEW_KINDS)
@@ -34,8 +36,8 @@ def test_new_namespace(berth, bundle, kind):
     assert inside != ns_inode("self", kind)
 
 
-def test_user_namespace(berth, bundle):
-    minimal_userns_bundle(bundle)
+def test_user_namespace(berth, make_bundle):
+    bundle = minimal_userns_bundle(make_bundle)
     out = berth.sh(bundle, "readlink /proc/self/ns/user; cat /proc/self/uid_map /proc/self/gid_map; id -u")
     lines = out.splitlines()
     assert lines[0] != ns_inode("self", "user")
@@ -44,9 +46,9 @@ def test_user_namespace(berth, bundle):
     assert lines[3] == "0"
 
 
-def test_user_namespace_host_view(berth, bundle):
+def test_user_namespace_host_view(berth, make_bundle):
     # Seen from the host, the container's root is uid 100000.
-    minimal_userns_bundle(bundle)
+    bundle = minimal_userns_bundle(make_bundle)
     bundle.set_args("sleep", "100")
     id = berth.create(bundle).id
     pid = berth.state(id)["pid"]
@@ -55,8 +57,8 @@ def test_user_namespace_host_view(berth, bundle):
     assert uid_line.split()[1:] == ["100000"] * 4
 
 
-def test_all_namespaces_at_once(berth, bundle):
-    minimal_userns_bundle(bundle)
+def test_all_namespaces_at_once(berth, make_bundle):
+    bundle = minimal_userns_bundle(make_bundle)
     for kind in NEW_KINDS:
         bundle.set_ns(kind)
     kinds = NEW_KINDS + ["user"]

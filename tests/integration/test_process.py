@@ -87,8 +87,9 @@ def _caps(status_text):
 
 
 def test_capabilities_root(berth, bundle):
-    # For uid 0 execve() makes permitted = effective = bounding | inheritable.
-    bnd = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID"]
+    # For uid 0 execve() makes permitted = effective = bounding | inheritable
+    # (and inheritable can only hold what bounding has).
+    bnd = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETUID", "CAP_SETGID"]
     inh = ["CAP_KILL", "CAP_NET_RAW"]
     bundle.set_user(0, 0)
     bundle.config["process"]["capabilities"] = {
