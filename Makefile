@@ -39,6 +39,7 @@ $(BUILD)/libberth.a: $(LIB_OBJ)
 
 $(BUILD)/libberth.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libberth.so.0 $(LDFLAGS:-pie=) -o $@ $^ $(LIBS)
+	ln -sf libberth.so $(BUILD)/libberth.so.0
 
 $(BUILD)/berth: $(CLI_OBJ) $(BUILD)/libberth.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libberth.a $(LIBS)

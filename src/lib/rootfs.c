@@ -352,6 +352,12 @@ int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot,
         }
         if (devices_create(s, rootfd, dev_is_fresh(s), err) < 0)
                 return -1;
+        /* The cwd is made while the root is still writable (root.readonly comes last). */
+        _cleanup_close_ int cwd = rootfs_mkpath(rootfd, s->process.cwd, false, err);
+        if (cwd < 0) {
+                error_wrap(err, "process.cwd");
+                return -1;
+        }
         if (pivot(s->root_path, no_pivot, err) < 0)
                 return -1;
         if (mask_paths(s->masked_paths, err) < 0 || readonly_paths(s->readonly_paths, err) < 0)

@@ -522,6 +522,19 @@ class Berth:
                 problems.append(f"process {pid} remains (state {proc_state(pid)[0]})")
         assert not problems, f"container `{id}` left behind:\n  " + "\n  ".join(problems)
 
+    @staticmethod
+    def _tidy_cgroups(id, cgroups_path):
+        """After reporting them, remove empty cgroups berth left for one of
+        our ids (named after our pid, so ours), so one failure does not
+        litter the host."""
+        if not valid_id(id):
+            return
+        for _, d in container_cgroup_dirs(id, cgroups_path):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
     def teardown(self):
         for p in self.popens:
             if p.poll() is None:
@@ -536,6 +549,7 @@ class Berth:
                                cgroups_path=info.get("cgroups_path"), start=info.get("start"))
             except AssertionError as e:
                 errors.append(str(e))
+                self._tidy_cgroups(id, info.get("cgroups_path"))
         reap_orphans()
         assert not errors, "\n".join(errors)
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BERTH, REPO
+from conftest import BERTH, REPO, Berth
 
 COMMANDS = ["spec", "create", "start", "run", "state", "kill", "delete", "list"]
 
@@ -52,6 +52,13 @@ def test_unknown_option(berth):
     assert r.returncode == 1
     assert r.stderr.strip()
     r = berth.run(["list", "--frobnicate"])
+    assert r.returncode == 1
+    assert r.stderr.strip()
+
+
+@pytest.mark.parametrize("args", [["create"], ["start"], ["state"], ["kill"], ["delete"]])
+def test_missing_id(berth, args):
+    r = berth.run(args)
     assert r.returncode == 1
     assert r.stderr.strip()
 
@@ -104,12 +111,14 @@ def test_systemd_cgroup_not_supported(berth, bundle):
     assert "--systemd-cgroup: not supported yet" in r.stderr
 
 
-def test_root_created_if_missing(tmp_path):
-    root = tmp_path / "a" / "b"
-    r = subprocess.run([BERTH, "--root", str(root), "list"], capture_output=True, text=True,
-                       timeout=10)
-    assert r.returncode == 0, r.stderr
-    assert os.path.isdir(root)
+def test_root_created_if_missing(bundle, tmp_path):
+    b = Berth(tmp_path / "a" / "b")
+    try:
+        bundle.set_args("true")
+        b.create(bundle)
+        assert os.path.isdir(b.root)
+    finally:
+        b.teardown()
 
 
 # ---------------------------------------------------------------- spec

@@ -2,8 +2,6 @@
 
 import os
 
-import pytest
-
 from conftest import mountinfo
 
 SIMPLE_TYPES = {"proc", "tmpfs", "devpts", "mqueue", "sysfs"}

@@ -1,6 +1,5 @@
 """linux.namespaces (new and joined by path), hostname, domainname."""
 
-import os
 import socket
 
 import pytest
@@ -17,12 +16,13 @@ def ns_links_inside(berth, bundle, kinds):
 
 def minimal_userns_bundle(make_bundle):
     """A user namespace mapping container 0 -> host 100000 (65536 ids), with
-    only /proc mounted: the rest of the default mounts is the filesystem issue."""
+    only /proc and /dev mounted: the rest of the default mounts under a user
+    namespace is the filesystem issue's."""
     bundle = make_bundle(traversable=True)
     bundle.set_ns("user")
     bundle.linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    bundle.keep_only_mounts("/proc")
+    bundle.keep_only_mounts("/proc", "/dev")
     bundle.linux.pop("maskedPaths", None)
     bundle.linux.pop("readonlyPaths", None)
     return bundle

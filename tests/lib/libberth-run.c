@@ -5,7 +5,8 @@
  * is alive, lives in another pid namespace than ours, and is pid 1 there (the
  * container's init, not some helper).  On success prints
  *   pid=<n> exit=<code> signal=<n> oom=<0|1>
- * and exits 0.  A library error prints `libberth-run: <message> (errno=<n>)`
+ * and exits 0.  A library error prints
+ *   libberth-run: <message>[: <strerror>] (errno=<n>)
  * and exits 1; a failed callback check exits 2. */
 #include <berth.h>
 
@@ -93,9 +94,15 @@ static void on_start(void *data, const char *id, int pid)
                 note_problem(rec, "not pid 1 in its namespace", pid);
 }
 
+/* Report a library error the way the CLI does: the message, then the
+ * errno's text when there is one. */
 static int fail(berth_error *err)
 {
-        fprintf(stderr, "libberth-run: %s (errno=%d)\n", berth_error_message(err), berth_error_errno(err));
+        int e = berth_error_errno(err);
+        if (e != 0)
+                fprintf(stderr, "libberth-run: %s: %s (errno=%d)\n", berth_error_message(err), strerror(e), e);
+        else
+                fprintf(stderr, "libberth-run: %s (errno=0)\n", berth_error_message(err));
         berth_error_free(err);
         return 1;
 }
