@@ -111,7 +111,7 @@ struct berth_state {
         char *created; /* RFC 3339 */
         char *owner;
         enum berth_status status;
-        int pid; /* 0 when stopped */
+        int pid;            /* 0 when stopped */
         char **annotations; /* key, value, key, value, ..., NULL */
 };
 

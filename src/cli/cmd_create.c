@@ -7,8 +7,8 @@
 #include "cli.h"
 
 static const struct cli_option create_options[] = {
-    CLI_CREATE_OPTIONS,
-    {NULL, 0, NULL, NULL},
+        CLI_CREATE_OPTIONS,
+        {NULL, 0, NULL, NULL},
 };
 
 void cli_create_args_init(struct cli_create_args *a)
@@ -55,7 +55,7 @@ int cli_create_set_option(struct cli *cli, const char *cmd, struct cli_create_ar
                 if (parse_fd_count(arg, &a->opts.preserve_fds) == 0)
                         return 0;
                 return cli_usage_error(
-                    cli, cmd, "%s: --preserve-fds: expected a non-negative integer, got `%s`", cmd, arg);
+                        cli, cmd, "%s: --preserve-fds: expected a non-negative integer, got `%s`", cmd, arg);
         default:
                 abort();
         }
@@ -107,12 +107,12 @@ static int create_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_create = {
-    .name = "create",
-    .args = "ID",
-    .summary = "Create a container from a bundle; its process waits for `berth start`.",
-    .min_args = 1,
-    .max_args = 1,
-    .options = create_options,
-    .set_option = create_set_option,
-    .main = create_main,
+        .name = "create",
+        .args = "ID",
+        .summary = "Create a container from a bundle; its process waits for `berth start`.",
+        .min_args = 1,
+        .max_args = 1,
+        .options = create_options,
+        .set_option = create_set_option,
+        .main = create_main,
 };

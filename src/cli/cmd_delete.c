@@ -6,8 +6,8 @@ struct delete_args {
 };
 
 static const struct cli_option delete_options[] = {
-    {"force", 'f', NULL, "kill the container if it is running; succeed if it does not exist"},
-    {NULL, 0, NULL, NULL},
+        {"force", 'f', NULL, "kill the container if it is running; succeed if it does not exist"},
+        {NULL, 0, NULL, NULL},
 };
 
 static int delete_set_option(struct cli *cli, void *opts, int val, const char *arg)
@@ -40,12 +40,12 @@ static int delete_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_delete = {
-    .name = "delete",
-    .args = "ID",
-    .summary = "Delete a stopped container and everything it holds on the host.",
-    .min_args = 1,
-    .max_args = 1,
-    .options = delete_options,
-    .set_option = delete_set_option,
-    .main = delete_main,
+        .name = "delete",
+        .args = "ID",
+        .summary = "Delete a stopped container and everything it holds on the host.",
+        .min_args = 1,
+        .max_args = 1,
+        .options = delete_options,
+        .set_option = delete_set_option,
+        .main = delete_main,
 };

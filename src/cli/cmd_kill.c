@@ -11,8 +11,8 @@ struct kill_args {
 };
 
 static const struct cli_option kill_options[] = {
-    {"all", 'a', NULL, "signal every process in the container's cgroup"},
-    {NULL, 0, NULL, NULL},
+        {"all", 'a', NULL, "signal every process in the container's cgroup"},
+        {NULL, 0, NULL, NULL},
 };
 
 static int kill_set_option(struct cli *cli, void *opts, int val, const char *arg)
@@ -68,12 +68,12 @@ static int kill_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_kill = {
-    .name = "kill",
-    .args = "ID [SIGNAL]",
-    .summary = "Send SIGNAL (a name or number; default SIGTERM) to the container's init.",
-    .min_args = 1,
-    .max_args = 2,
-    .options = kill_options,
-    .set_option = kill_set_option,
-    .main = kill_main,
+        .name = "kill",
+        .args = "ID [SIGNAL]",
+        .summary = "Send SIGNAL (a name or number; default SIGTERM) to the container's init.",
+        .min_args = 1,
+        .max_args = 2,
+        .options = kill_options,
+        .set_option = kill_set_option,
+        .main = kill_main,
 };

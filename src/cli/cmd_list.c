@@ -16,9 +16,9 @@ struct list_args {
 };
 
 static const struct cli_option list_options[] = {
-    {"format", 'f', "FORMAT", "table or json (default: table)"},
-    {"quiet", 'q', NULL, "print only the container ids"},
-    {NULL, 0, NULL, NULL},
+        {"format", 'f', "FORMAT", "table or json (default: table)"},
+        {"quiet", 'q', NULL, "print only the container ids"},
+        {NULL, 0, NULL, NULL},
 };
 
 #define N_COLUMNS 6
@@ -171,12 +171,12 @@ static int list_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_list = {
-    .name = "list",
-    .args = "",
-    .summary = "List the containers under the state directory.",
-    .min_args = 0,
-    .max_args = 0,
-    .options = list_options,
-    .set_option = list_set_option,
-    .main = list_main,
+        .name = "list",
+        .args = "",
+        .summary = "List the containers under the state directory.",
+        .min_args = 0,
+        .max_args = 0,
+        .options = list_options,
+        .set_option = list_set_option,
+        .main = list_main,
 };

@@ -13,10 +13,10 @@ struct run_args {
 };
 
 static const struct cli_option run_options[] = {
-    CLI_CREATE_OPTIONS,
-    {"detach", 'd', NULL, "return once the container has started"},
-    {"keep", OPT_KEEP, NULL, "do not delete the container after it exits"},
-    {NULL, 0, NULL, NULL},
+        CLI_CREATE_OPTIONS,
+        {"detach", 'd', NULL, "return once the container has started"},
+        {"keep", OPT_KEEP, NULL, "do not delete the container after it exits"},
+        {NULL, 0, NULL, NULL},
 };
 
 static int run_set_option(struct cli *cli, void *opts, int val, const char *arg)
@@ -54,10 +54,10 @@ static int run_main(struct cli *cli, int argc, char **argv)
         if (!ctx)
                 return 1;
         opts = (struct berth_run_options){
-            .create = a.create.opts,
-            .detach = a.detach,
-            .forward_signals = !a.detach,
-            .keep = a.keep,
+                .create = a.create.opts,
+                .detach = a.detach,
+                .forward_signals = !a.detach,
+                .keep = a.keep,
         };
         if (berth_run(ctx, pos.v[0], bundle, &opts, &status, &err) < 0)
                 return cli_error(cli, err);
@@ -65,12 +65,12 @@ static int run_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_run = {
-    .name = "run",
-    .args = "ID",
-    .summary = "Create and start a container; unless detached, wait and exit with its status.",
-    .min_args = 1,
-    .max_args = 1,
-    .options = run_options,
-    .set_option = run_set_option,
-    .main = run_main,
+        .name = "run",
+        .args = "ID",
+        .summary = "Create and start a container; unless detached, wait and exit with its status.",
+        .min_args = 1,
+        .max_args = 1,
+        .options = run_options,
+        .set_option = run_set_option,
+        .main = run_main,
 };

@@ -12,8 +12,8 @@ struct spec_args {
 };
 
 static const struct cli_option spec_options[] = {
-    {"bundle", 'b', "DIR", "bundle directory to write config.json into (default: .)"},
-    {NULL, 0, NULL, NULL},
+        {"bundle", 'b', "DIR", "bundle directory to write config.json into (default: .)"},
+        {NULL, 0, NULL, NULL},
 };
 
 static int spec_set_option(struct cli *cli, void *opts, int val, const char *arg)
@@ -91,12 +91,12 @@ static int spec_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_spec = {
-    .name = "spec",
-    .args = "",
-    .summary = "Write a default config.json into a bundle directory.",
-    .min_args = 0,
-    .max_args = 0,
-    .options = spec_options,
-    .set_option = spec_set_option,
-    .main = spec_main,
+        .name = "spec",
+        .args = "",
+        .summary = "Write a default config.json into a bundle directory.",
+        .min_args = 0,
+        .max_args = 0,
+        .options = spec_options,
+        .set_option = spec_set_option,
+        .main = spec_main,
 };

@@ -2,7 +2,7 @@
 #include "cli.h"
 
 static const struct cli_option start_options[] = {
-    {NULL, 0, NULL, NULL},
+        {NULL, 0, NULL, NULL},
 };
 
 static int start_main(struct cli *cli, int argc, char **argv)
@@ -23,12 +23,12 @@ static int start_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_start = {
-    .name = "start",
-    .args = "ID",
-    .summary = "Start a created container: its process executes the user's program.",
-    .min_args = 1,
-    .max_args = 1,
-    .options = start_options,
-    .set_option = NULL,
-    .main = start_main,
+        .name = "start",
+        .args = "ID",
+        .summary = "Start a created container: its process executes the user's program.",
+        .min_args = 1,
+        .max_args = 1,
+        .options = start_options,
+        .set_option = NULL,
+        .main = start_main,
 };

@@ -2,7 +2,7 @@
 #include "cli.h"
 
 static const struct cli_option state_options[] = {
-    {NULL, 0, NULL, NULL},
+        {NULL, 0, NULL, NULL},
 };
 
 static int state_main(struct cli *cli, int argc, char **argv)
@@ -27,12 +27,12 @@ static int state_main(struct cli *cli, int argc, char **argv)
 }
 
 const struct cli_command cli_cmd_state = {
-    .name = "state",
-    .args = "ID",
-    .summary = "Print the OCI state of a container as JSON.",
-    .min_args = 1,
-    .max_args = 1,
-    .options = state_options,
-    .set_option = NULL,
-    .main = state_main,
+        .name = "state",
+        .args = "ID",
+        .summary = "Print the OCI state of a container as JSON.",
+        .min_args = 1,
+        .max_args = 1,
+        .options = state_options,
+        .set_option = NULL,
+        .main = state_main,
 };

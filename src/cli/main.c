@@ -15,18 +15,18 @@ enum {
 };
 
 static const struct cli_option global_options[] = {
-    {"root", OPT_ROOT, "DIR", "directory for container state (default: " BERTH_DEFAULT_ROOT ")"},
-    {"log", OPT_LOG, "FILE", "append log lines to FILE"},
-    {"log-format", OPT_LOG_FORMAT, "FORMAT", "format of log lines: text or json (default: text)"},
-    {"debug", OPT_DEBUG, NULL, "log debug messages"},
-    {"systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, "manage cgroups through systemd (not supported yet)"},
-    {"version", 'v', NULL, "print the version"},
-    {NULL, 0, NULL, NULL},
+        {"root", OPT_ROOT, "DIR", "directory for container state (default: " BERTH_DEFAULT_ROOT ")"},
+        {"log", OPT_LOG, "FILE", "append log lines to FILE"},
+        {"log-format", OPT_LOG_FORMAT, "FORMAT", "format of log lines: text or json (default: text)"},
+        {"debug", OPT_DEBUG, NULL, "log debug messages"},
+        {"systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, "manage cgroups through systemd (not supported yet)"},
+        {"version", 'v', NULL, "print the version"},
+        {NULL, 0, NULL, NULL},
 };
 
 static const struct cli_command *const commands[] = {
-    &cli_cmd_spec,  &cli_cmd_create, &cli_cmd_start,  &cli_cmd_run,
-    &cli_cmd_state, &cli_cmd_kill,   &cli_cmd_delete, &cli_cmd_list,
+        &cli_cmd_spec,  &cli_cmd_create, &cli_cmd_start,  &cli_cmd_run,
+        &cli_cmd_state, &cli_cmd_kill,   &cli_cmd_delete, &cli_cmd_list,
 };
 
 /* What the global options asked for besides settings in struct cli; errors

@@ -91,8 +91,8 @@ int berth_id_check(const char *id, berth_error **err)
                 return error_set(err, 0, "invalid container id `%s`", id);
         /* As runc: the id names a directory and a cgroup, so keep it to a safe alphabet. */
         if (id[strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.")] != '\0')
-                return error_set(err, 0, "invalid container id `%s`: only letters, digits and `_+-.` are allowed",
-                                 id);
+                return error_set(
+                        err, 0, "invalid container id `%s`: only letters, digits and `_+-.` are allowed", id);
         return 0;
 }
 
@@ -141,8 +141,10 @@ static int check_supported(const struct launch *l, berth_error **err)
         for (size_t i = 0; i < s->n_mounts; i++) {
                 const struct spec_mount *m = &s->mounts[i];
                 if (m->rec_attr_set || m->rec_attr_clear || m->tmpcopyup || m->idmap || m->recursive_idmap)
-                        return error_set(err, 0, "mounts[%zu].options: recursive attributes, `tmpcopyup` and "
-                                                 "id-mapped mounts: not supported yet", i);
+                        return error_set(err, 0,
+                                         "mounts[%zu].options: recursive attributes, `tmpcopyup` and "
+                                         "id-mapped mounts: not supported yet",
+                                         i);
         }
         if (!s->namespaces[NS_MNT].present)
                 return error_set(err, 0, "linux.namespaces: a mount namespace is required");
@@ -160,7 +162,8 @@ static int init_setup(struct launch *l, berth_error **err)
         if (ns_join_paths(s, err) < 0)
                 return -1;
         /* Only now, inside its cgroup, so that the namespace's root is the container's cgroup. */
-        if (s->namespaces[NS_CGROUP].present && !s->namespaces[NS_CGROUP].path && unshare(CLONE_NEWCGROUP) < 0)
+        if (s->namespaces[NS_CGROUP].present && !s->namespaces[NS_CGROUP].path &&
+            unshare(CLONE_NEWCGROUP) < 0)
                 return error_set(err, errno, "create cgroup namespace");
         if (process_setup(s, !l->opts.no_new_keyring, l->id, err) < 0)
                 return -1;
@@ -292,7 +295,8 @@ static int launch_prepare(struct launch *l, berth_error **err)
         if (state_write(l->dirfd, &st, err) < 0)
                 return -1;
         /* 0622 despite the umask: an init running as a mapped or unprivileged user opens it too. */
-        if (l->fifo && (mkfifoat(l->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(l->dirfd, EXEC_FIFO, 0622, 0) < 0))
+        if (l->fifo &&
+            (mkfifoat(l->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(l->dirfd, EXEC_FIFO, 0622, 0) < 0))
                 return error_set(err, errno, "create exec fifo");
         l->statefd = openat(l->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (l->statefd < 0)
@@ -342,8 +346,14 @@ static int launch(struct launch *l, berth_error **err)
 static void launch_init(struct launch *l, berth_context *ctx, const char *id, const berth_bundle *b,
                         const struct berth_create_options *opts)
 {
-        *l = (struct launch){.ctx = ctx, .id = id, .s = b->spec, .rootfd = -1, .dirfd = -1, .statefd = -1,
-                             .sync = {-1, -1}, .pidfd = -1};
+        *l = (struct launch){.ctx = ctx,
+                             .id = id,
+                             .s = b->spec,
+                             .rootfd = -1,
+                             .dirfd = -1,
+                             .statefd = -1,
+                             .sync = {-1, -1},
+                             .pidfd = -1};
         if (opts)
                 l->opts = *opts;
 }
@@ -429,8 +439,8 @@ static int run_started(struct launch *l, const struct berth_run_options *o, int 
         return o->keep ? 0 : run_remove(l->ctx, l->id, err);
 }
 
-int berth_run(berth_context *ctx, const char *id, const berth_bundle *bundle, const struct berth_run_options *opts,
-              struct berth_exit_status *status, berth_error **err)
+int berth_run(berth_context *ctx, const char *id, const berth_bundle *bundle,
+              const struct berth_run_options *opts, struct berth_exit_status *status, berth_error **err)
 {
         static const struct berth_run_options none;
         const struct berth_run_options *o = opts ? opts : &none;

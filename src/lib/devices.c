@@ -17,8 +17,8 @@ static const struct {
 static const struct {
         const char *name, *target;
 } default_links[] = {
-        {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-        {"stderr", "/proc/self/fd/2"},    {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
+        {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+        {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
 /* mknod where the kernel lets us; in a user namespace it does not, so the
@@ -87,9 +87,8 @@ static int create_configured(const struct spec_device *d, int rootfd, berth_erro
         dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
         if (make_node(dir, name, d->path, device_type(d->type) | perm, dev, err) < 0)
                 return -1;
-        if ((d->has_uid || d->has_gid) &&
-            fchownat(dir, name, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
-                     AT_SYMLINK_NOFOLLOW) < 0)
+        if ((d->has_uid || d->has_gid) && fchownat(dir, name, d->has_uid ? d->uid : (uid_t)-1,
+                                                   d->has_gid ? d->gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
                 return error_set(err, errno, "chown `%s`", d->path);
         return 0;
 }

@@ -23,7 +23,8 @@ int ns_check_paths(const struct spec *s, berth_error **err)
                         return error_set(err, 0, "linux.namespaces: %s path `%s`: not a namespace",
                                          ns_spec_name(t), path);
                 if (type != ns_clone_flag(t))
-                        return error_set(err, 0, "linux.namespaces: %s path `%s`: a namespace of another kind",
+                        return error_set(err, 0,
+                                         "linux.namespaces: %s path `%s`: a namespace of another kind",
                                          ns_spec_name(t), path);
         }
         return 0;
@@ -49,7 +50,8 @@ static int setns_path(enum ns_type t, const char *path, berth_error **err)
 int ns_enter_for_children(const struct spec *s, int saved[2], berth_error **err)
 {
         static const enum ns_type kinds[2] = {NS_PID, NS_TIME};
-        static const char *const own[2] = {"/proc/self/ns/pid_for_children", "/proc/self/ns/time_for_children"};
+        static const char *const own[2] = {"/proc/self/ns/pid_for_children",
+                                           "/proc/self/ns/time_for_children"};
         saved[0] = saved[1] = -1;
         for (int i = 0; i < 2; i++) {
                 if (!s->namespaces[kinds[i]].path)

@@ -73,7 +73,8 @@ int handle_destroy(struct handle *h, berth_error **err)
 static int start_created(berth_context *ctx, struct handle *h, const char *id, berth_error **err)
 {
         if (h->status != BERTH_CREATED)
-                return error_set(err, 0, "cannot start container `%s`: it is %s", id, berth_status_name(h->status));
+                return error_set(err, 0, "cannot start container `%s`: it is %s", id,
+                                 berth_status_name(h->status));
         _cleanup_close_ int fifo = openat(h->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fifo < 0)
                 return error_set(err, errno, "container `%s`: open exec fifo", id);
@@ -117,7 +118,8 @@ int berth_kill(berth_context *ctx, const char *id, int signal, bool all, berth_e
                 else if (h.status == BERTH_STOPPED)
                         r = error_set(err, 0, "cannot kill container `%s`: container not running", id);
                 free(pids);
-        } else if (h.status == BERTH_STOPPED || h.status == BERTH_CREATING || (pidfd = init_pidfd(&h.st)) < 0) {
+        } else if (h.status == BERTH_STOPPED || h.status == BERTH_CREATING ||
+                   (pidfd = init_pidfd(&h.st)) < 0) {
                 r = error_set(err, 0, "cannot kill container `%s`: container not running", id);
         } else if (sys_pidfd_send_signal(pidfd, signal) < 0) {
                 r = error_set(err, errno, "kill container `%s` with signal %d", id, signal);
@@ -144,7 +146,8 @@ int berth_delete(berth_context *ctx, const char *id, bool force, berth_error **e
         }
         int r;
         if (h.status != BERTH_STOPPED && !force)
-                r = error_set(err, 0, "cannot delete container `%s`: it is %s", id, berth_status_name(h.status));
+                r = error_set(err, 0, "cannot delete container `%s`: it is %s", id,
+                              berth_status_name(h.status));
         else
                 r = handle_destroy(&h, err);
         handle_close(&h);
@@ -197,10 +200,11 @@ char *berth_state_json(const struct berth_state *state, bool pretty)
         json_t *ann = json_object();
         for (size_t i = 0; state->annotations && state->annotations[i] && state->annotations[i + 1]; i += 2)
                 json_object_set_new(ann, state->annotations[i], json_string(state->annotations[i + 1]));
-        json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o}", "ociVersion", BERTH_OCI_VERSION,
-                              "id", state->id, "pid", state->pid, "status", berth_status_name(state->status),
-                              "bundle", state->bundle, "rootfs", state->rootfs, "created", state->created,
-                              "owner", state->owner, "annotations", ann);
+        json_t *j =
+                json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o}", "ociVersion", BERTH_OCI_VERSION,
+                          "id", state->id, "pid", state->pid, "status", berth_status_name(state->status),
+                          "bundle", state->bundle, "rootfs", state->rootfs, "created", state->created,
+                          "owner", state->owner, "annotations", ann);
         char *text = json_dumps(j, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
         json_decref(j);
         if (!text)

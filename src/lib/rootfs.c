@@ -138,8 +138,9 @@ static unsigned long mount_flags_of(const char *target)
 {
         static const struct {
                 unsigned long st, ms;
-        } map[] = {{ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},
-                   {ST_NOEXEC, MS_NOEXEC},     {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},
+        } map[] = {{ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},
+                   {ST_NODEV, MS_NODEV},       {ST_NOEXEC, MS_NOEXEC},
+                   {ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
                    {ST_RELATIME, MS_RELATIME}, {ST_SYNCHRONOUS, MS_SYNCHRONOUS}};
         struct statvfs sv;
         unsigned long flags = 0;
@@ -198,7 +199,8 @@ static int mount_one(int rootfd, const struct spec_mount *m, const struct cgroup
         bool file = false;
         if (bind) {
                 if (!m->source)
-                        return error_set(err, EINVAL, "mount `%s`: bind mount without a source", m->destination);
+                        return error_set(err, EINVAL, "mount `%s`: bind mount without a source",
+                                         m->destination);
                 src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
                 struct stat st;
                 if (stat(src, &st) < 0)
@@ -253,10 +255,13 @@ static int mount_cgroup_v1(int rootfd, const struct spec_mount *m, const struct 
                         return error_set(err, errno, "create `%s/%s`", m->destination, name);
                 _cleanup_close_ int sub = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0 || mount(host, fd_path(sub, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return error_set(err, errno, "bind cgroup `%s` on `%s/%s`", host, m->destination, name);
+                        return error_set(err, errno, "bind cgroup `%s` on `%s/%s`", host, m->destination,
+                                         name);
                 _cleanup_close_ int mnt = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                unsigned long f = (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_BIND | MS_REMOUNT;
-                if (mnt < 0 || mount(NULL, fd_path(mnt, buf), NULL, f | mount_flags_of(fd_path(mnt, buf)), NULL) < 0)
+                unsigned long f =
+                        (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_BIND | MS_REMOUNT;
+                if (mnt < 0 ||
+                    mount(NULL, fd_path(mnt, buf), NULL, f | mount_flags_of(fd_path(mnt, buf)), NULL) < 0)
                         return error_set(err, errno, "remount cgroup `%s/%s`", m->destination, name);
                 if (strchr(name, ',')) {
                         _cleanup_free_ char *names = xstrdup(name);

@@ -59,14 +59,14 @@ static const struct {
         const char *spec_name, *proc_name;
         int clone_flag;
 } ns_info[NS_COUNT] = {
-    [NS_PID] = {"pid", "pid", CLONE_NEWPID},
-    [NS_NET] = {"network", "net", CLONE_NEWNET},
-    [NS_MNT] = {"mount", "mnt", CLONE_NEWNS},
-    [NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
-    [NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
-    [NS_USER] = {"user", "user", CLONE_NEWUSER},
-    [NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
-    [NS_TIME] = {"time", "time", CLONE_NEWTIME},
+        [NS_PID] = {"pid", "pid", CLONE_NEWPID},
+        [NS_NET] = {"network", "net", CLONE_NEWNET},
+        [NS_MNT] = {"mount", "mnt", CLONE_NEWNS},
+        [NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+        [NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
+        [NS_USER] = {"user", "user", CLONE_NEWUSER},
+        [NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+        [NS_TIME] = {"time", "time", CLONE_NEWTIME},
 };
 
 int ns_clone_flag(enum ns_type t)
@@ -94,47 +94,47 @@ static int ns_from_spec_name(const char *name)
 
 #define CAP_NAME(c) [c] = #c
 static const char *const cap_names[] = {
-    CAP_NAME(CAP_CHOWN),
-    CAP_NAME(CAP_DAC_OVERRIDE),
-    CAP_NAME(CAP_DAC_READ_SEARCH),
-    CAP_NAME(CAP_FOWNER),
-    CAP_NAME(CAP_FSETID),
-    CAP_NAME(CAP_KILL),
-    CAP_NAME(CAP_SETGID),
-    CAP_NAME(CAP_SETUID),
-    CAP_NAME(CAP_SETPCAP),
-    CAP_NAME(CAP_LINUX_IMMUTABLE),
-    CAP_NAME(CAP_NET_BIND_SERVICE),
-    CAP_NAME(CAP_NET_BROADCAST),
-    CAP_NAME(CAP_NET_ADMIN),
-    CAP_NAME(CAP_NET_RAW),
-    CAP_NAME(CAP_IPC_LOCK),
-    CAP_NAME(CAP_IPC_OWNER),
-    CAP_NAME(CAP_SYS_MODULE),
-    CAP_NAME(CAP_SYS_RAWIO),
-    CAP_NAME(CAP_SYS_CHROOT),
-    CAP_NAME(CAP_SYS_PTRACE),
-    CAP_NAME(CAP_SYS_PACCT),
-    CAP_NAME(CAP_SYS_ADMIN),
-    CAP_NAME(CAP_SYS_BOOT),
-    CAP_NAME(CAP_SYS_NICE),
-    CAP_NAME(CAP_SYS_RESOURCE),
-    CAP_NAME(CAP_SYS_TIME),
-    CAP_NAME(CAP_SYS_TTY_CONFIG),
-    CAP_NAME(CAP_MKNOD),
-    CAP_NAME(CAP_LEASE),
-    CAP_NAME(CAP_AUDIT_WRITE),
-    CAP_NAME(CAP_AUDIT_CONTROL),
-    CAP_NAME(CAP_SETFCAP),
-    CAP_NAME(CAP_MAC_OVERRIDE),
-    CAP_NAME(CAP_MAC_ADMIN),
-    CAP_NAME(CAP_SYSLOG),
-    CAP_NAME(CAP_WAKE_ALARM),
-    CAP_NAME(CAP_BLOCK_SUSPEND),
-    CAP_NAME(CAP_AUDIT_READ),
-    CAP_NAME(CAP_PERFMON),
-    CAP_NAME(CAP_BPF),
-    CAP_NAME(CAP_CHECKPOINT_RESTORE),
+        CAP_NAME(CAP_CHOWN),
+        CAP_NAME(CAP_DAC_OVERRIDE),
+        CAP_NAME(CAP_DAC_READ_SEARCH),
+        CAP_NAME(CAP_FOWNER),
+        CAP_NAME(CAP_FSETID),
+        CAP_NAME(CAP_KILL),
+        CAP_NAME(CAP_SETGID),
+        CAP_NAME(CAP_SETUID),
+        CAP_NAME(CAP_SETPCAP),
+        CAP_NAME(CAP_LINUX_IMMUTABLE),
+        CAP_NAME(CAP_NET_BIND_SERVICE),
+        CAP_NAME(CAP_NET_BROADCAST),
+        CAP_NAME(CAP_NET_ADMIN),
+        CAP_NAME(CAP_NET_RAW),
+        CAP_NAME(CAP_IPC_LOCK),
+        CAP_NAME(CAP_IPC_OWNER),
+        CAP_NAME(CAP_SYS_MODULE),
+        CAP_NAME(CAP_SYS_RAWIO),
+        CAP_NAME(CAP_SYS_CHROOT),
+        CAP_NAME(CAP_SYS_PTRACE),
+        CAP_NAME(CAP_SYS_PACCT),
+        CAP_NAME(CAP_SYS_ADMIN),
+        CAP_NAME(CAP_SYS_BOOT),
+        CAP_NAME(CAP_SYS_NICE),
+        CAP_NAME(CAP_SYS_RESOURCE),
+        CAP_NAME(CAP_SYS_TIME),
+        CAP_NAME(CAP_SYS_TTY_CONFIG),
+        CAP_NAME(CAP_MKNOD),
+        CAP_NAME(CAP_LEASE),
+        CAP_NAME(CAP_AUDIT_WRITE),
+        CAP_NAME(CAP_AUDIT_CONTROL),
+        CAP_NAME(CAP_SETFCAP),
+        CAP_NAME(CAP_MAC_OVERRIDE),
+        CAP_NAME(CAP_MAC_ADMIN),
+        CAP_NAME(CAP_SYSLOG),
+        CAP_NAME(CAP_WAKE_ALARM),
+        CAP_NAME(CAP_BLOCK_SUSPEND),
+        CAP_NAME(CAP_AUDIT_READ),
+        CAP_NAME(CAP_PERFMON),
+        CAP_NAME(CAP_BPF),
+        CAP_NAME(CAP_CHECKPOINT_RESTORE),
 };
 _Static_assert(ARRAY_SIZE(cap_names) == CAP_CHECKPOINT_RESTORE + 1, "a capability is missing");
 
@@ -150,14 +150,14 @@ static const struct {
         const char *name;
         int resource;
 } rlimit_names[] = {
-    {"RLIMIT_CPU", RLIMIT_CPU},           {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_DATA", RLIMIT_DATA},         {"RLIMIT_STACK", RLIMIT_STACK},
-    {"RLIMIT_CORE", RLIMIT_CORE},         {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},       {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+        {"RLIMIT_CPU", RLIMIT_CPU},           {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+        {"RLIMIT_DATA", RLIMIT_DATA},         {"RLIMIT_STACK", RLIMIT_STACK},
+        {"RLIMIT_CORE", RLIMIT_CORE},         {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   {"RLIMIT_AS", RLIMIT_AS},
+        {"RLIMIT_LOCKS", RLIMIT_LOCKS},       {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 
 int rlimit_from_name(const char *name)
@@ -177,67 +177,67 @@ struct opt {
 };
 
 static const struct opt mount_flag_opts[] = {
-    {"defaults", 0, 0},
-    {"ro", MS_RDONLY, 0},
-    {"rw", 0, MS_RDONLY},
-    {"nosuid", MS_NOSUID, 0},
-    {"suid", 0, MS_NOSUID},
-    {"nodev", MS_NODEV, 0},
-    {"dev", 0, MS_NODEV},
-    {"noexec", MS_NOEXEC, 0},
-    {"exec", 0, MS_NOEXEC},
-    {"sync", MS_SYNCHRONOUS, 0},
-    {"async", 0, MS_SYNCHRONOUS},
-    {"dirsync", MS_DIRSYNC, 0},
-    {"remount", MS_REMOUNT, 0},
-    {"mand", MS_MANDLOCK, 0},
-    {"nomand", 0, MS_MANDLOCK},
-    {"noatime", MS_NOATIME, 0},
-    {"atime", 0, MS_NOATIME},
-    {"nodiratime", MS_NODIRATIME, 0},
-    {"diratime", 0, MS_NODIRATIME},
-    {"relatime", MS_RELATIME, 0},
-    {"norelatime", 0, MS_RELATIME},
-    {"strictatime", MS_STRICTATIME, 0},
-    {"nostrictatime", 0, MS_STRICTATIME},
-    {"lazytime", MS_LAZYTIME, 0},
-    {"nolazytime", 0, MS_LAZYTIME},
-    {"iversion", MS_I_VERSION, 0},
-    {"noiversion", 0, MS_I_VERSION},
-    {"silent", MS_SILENT, 0},
-    {"loud", 0, MS_SILENT},
-    {"nosymfollow", MS_NOSYMFOLLOW, 0},
-    {"bind", MS_BIND, 0},
-    {"rbind", MS_BIND | MS_REC, 0},
+        {"defaults", 0, 0},
+        {"ro", MS_RDONLY, 0},
+        {"rw", 0, MS_RDONLY},
+        {"nosuid", MS_NOSUID, 0},
+        {"suid", 0, MS_NOSUID},
+        {"nodev", MS_NODEV, 0},
+        {"dev", 0, MS_NODEV},
+        {"noexec", MS_NOEXEC, 0},
+        {"exec", 0, MS_NOEXEC},
+        {"sync", MS_SYNCHRONOUS, 0},
+        {"async", 0, MS_SYNCHRONOUS},
+        {"dirsync", MS_DIRSYNC, 0},
+        {"remount", MS_REMOUNT, 0},
+        {"mand", MS_MANDLOCK, 0},
+        {"nomand", 0, MS_MANDLOCK},
+        {"noatime", MS_NOATIME, 0},
+        {"atime", 0, MS_NOATIME},
+        {"nodiratime", MS_NODIRATIME, 0},
+        {"diratime", 0, MS_NODIRATIME},
+        {"relatime", MS_RELATIME, 0},
+        {"norelatime", 0, MS_RELATIME},
+        {"strictatime", MS_STRICTATIME, 0},
+        {"nostrictatime", 0, MS_STRICTATIME},
+        {"lazytime", MS_LAZYTIME, 0},
+        {"nolazytime", 0, MS_LAZYTIME},
+        {"iversion", MS_I_VERSION, 0},
+        {"noiversion", 0, MS_I_VERSION},
+        {"silent", MS_SILENT, 0},
+        {"loud", 0, MS_SILENT},
+        {"nosymfollow", MS_NOSYMFOLLOW, 0},
+        {"bind", MS_BIND, 0},
+        {"rbind", MS_BIND | MS_REC, 0},
 };
 
 /* Shared by mounts[].options and linux.rootfsPropagation. */
 static const struct opt propagation_opts[] = {
-    {"private", MS_PRIVATE, 0},       {"rprivate", MS_PRIVATE | MS_REC, 0},
-    {"shared", MS_SHARED, 0},         {"rshared", MS_SHARED | MS_REC, 0},
-    {"slave", MS_SLAVE, 0},           {"rslave", MS_SLAVE | MS_REC, 0},
-    {"unbindable", MS_UNBINDABLE, 0}, {"runbindable", MS_UNBINDABLE | MS_REC, 0},
+        {"private", MS_PRIVATE, 0},       {"rprivate", MS_PRIVATE | MS_REC, 0},
+        {"shared", MS_SHARED, 0},         {"rshared", MS_SHARED | MS_REC, 0},
+        {"slave", MS_SLAVE, 0},           {"rslave", MS_SLAVE | MS_REC, 0},
+        {"unbindable", MS_UNBINDABLE, 0}, {"runbindable", MS_UNBINDABLE | MS_REC, 0},
 };
 
 /* The recursive variants (runtime-spec 1.1), applied with mount_setattr(2).
  * The atime mode is a field rather than a bit: choosing one means clearing
  * the whole field, as the kernel requires. */
 static const struct opt rec_attr_opts[] = {
-    {"rro", MOUNT_ATTR_RDONLY, 0},
-    {"rrw", 0, MOUNT_ATTR_RDONLY},
-    {"rnosuid", MOUNT_ATTR_NOSUID, 0},
-    {"rsuid", 0, MOUNT_ATTR_NOSUID},
-    {"rnodev", MOUNT_ATTR_NODEV, 0},
-    {"rdev", 0, MOUNT_ATTR_NODEV},
-    {"rnoexec", MOUNT_ATTR_NOEXEC, 0},
-    {"rexec", 0, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0},
-    {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
-    {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
-    {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
-    {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
-    {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
-    {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+        {"rro", MOUNT_ATTR_RDONLY, 0},
+        {"rrw", 0, MOUNT_ATTR_RDONLY},
+        {"rnosuid", MOUNT_ATTR_NOSUID, 0},
+        {"rsuid", 0, MOUNT_ATTR_NOSUID},
+        {"rnodev", MOUNT_ATTR_NODEV, 0},
+        {"rdev", 0, MOUNT_ATTR_NODEV},
+        {"rnoexec", MOUNT_ATTR_NOEXEC, 0},
+        {"rexec", 0, MOUNT_ATTR_NOEXEC},
+        {"rnodiratime", MOUNT_ATTR_NODIRATIME, 0},
+        {"rdiratime", 0, MOUNT_ATTR_NODIRATIME},
+        {"rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0},
+        {"rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW},
+        {"rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+        {"rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+        {"rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
 };
 
 static const struct opt *opt_find(const struct opt *table, size_t n, const char *name)
@@ -1020,7 +1020,7 @@ static int resolve_root(struct spec *s, const char *bundle, berth_error **err)
         const char *path = s->root_path;
         bool slash = bundle[0] && bundle[strlen(bundle) - 1] == '/';
         _cleanup_free_ char *joined =
-            is_absolute(path) ? xstrdup(path) : xasprintf("%s%s%s", bundle, slash ? "" : "/", path);
+                is_absolute(path) ? xstrdup(path) : xasprintf("%s%s%s", bundle, slash ? "" : "/", path);
         _cleanup_free_ char *real = realpath(joined, NULL);
         struct stat st;
         if (!real || stat(real, &st) < 0)
@@ -1122,184 +1122,184 @@ void spec_free(struct spec *s)
 /* What `runc spec` writes, with a terminal-less `sh`, berth's hostname and a
  * cgroup namespace added. */
 static const char default_config[] =
-    "{\n"
-    "  \"ociVersion\": \"" BERTH_OCI_VERSION "\",\n"
-    "  \"process\": {\n"
-    "    \"terminal\": false,\n"
-    "    \"user\": {\n"
-    "      \"uid\": 0,\n"
-    "      \"gid\": 0\n"
-    "    },\n"
-    "    \"args\": [\n"
-    "      \"sh\"\n"
-    "    ],\n"
-    "    \"env\": [\n"
-    "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
-    "      \"TERM=xterm\"\n"
-    "    ],\n"
-    "    \"cwd\": \"/\",\n"
-    "    \"capabilities\": {\n"
-    "      \"bounding\": [\n"
-    "        \"CAP_AUDIT_WRITE\",\n"
-    "        \"CAP_KILL\",\n"
-    "        \"CAP_NET_BIND_SERVICE\"\n"
-    "      ],\n"
-    "      \"effective\": [\n"
-    "        \"CAP_AUDIT_WRITE\",\n"
-    "        \"CAP_KILL\",\n"
-    "        \"CAP_NET_BIND_SERVICE\"\n"
-    "      ],\n"
-    "      \"permitted\": [\n"
-    "        \"CAP_AUDIT_WRITE\",\n"
-    "        \"CAP_KILL\",\n"
-    "        \"CAP_NET_BIND_SERVICE\"\n"
-    "      ],\n"
-    "      \"ambient\": [\n"
-    "        \"CAP_AUDIT_WRITE\",\n"
-    "        \"CAP_KILL\",\n"
-    "        \"CAP_NET_BIND_SERVICE\"\n"
-    "      ]\n"
-    "    },\n"
-    "    \"rlimits\": [\n"
-    "      {\n"
-    "        \"type\": \"RLIMIT_NOFILE\",\n"
-    "        \"hard\": 1024,\n"
-    "        \"soft\": 1024\n"
-    "      }\n"
-    "    ],\n"
-    "    \"noNewPrivileges\": true\n"
-    "  },\n"
-    "  \"root\": {\n"
-    "    \"path\": \"rootfs\",\n"
-    "    \"readonly\": true\n"
-    "  },\n"
-    "  \"hostname\": \"berth\",\n"
-    "  \"mounts\": [\n"
-    "    {\n"
-    "      \"destination\": \"/proc\",\n"
-    "      \"type\": \"proc\",\n"
-    "      \"source\": \"proc\"\n"
-    "    },\n"
-    "    {\n"
-    "      \"destination\": \"/dev\",\n"
-    "      \"type\": \"tmpfs\",\n"
-    "      \"source\": \"tmpfs\",\n"
-    "      \"options\": [\n"
-    "        \"nosuid\",\n"
-    "        \"strictatime\",\n"
-    "        \"mode=755\",\n"
-    "        \"size=65536k\"\n"
-    "      ]\n"
-    "    },\n"
-    "    {\n"
-    "      \"destination\": \"/dev/pts\",\n"
-    "      \"type\": \"devpts\",\n"
-    "      \"source\": \"devpts\",\n"
-    "      \"options\": [\n"
-    "        \"nosuid\",\n"
-    "        \"noexec\",\n"
-    "        \"newinstance\",\n"
-    "        \"ptmxmode=0666\",\n"
-    "        \"mode=0620\",\n"
-    "        \"gid=5\"\n"
-    "      ]\n"
-    "    },\n"
-    "    {\n"
-    "      \"destination\": \"/dev/shm\",\n"
-    "      \"type\": \"tmpfs\",\n"
-    "      \"source\": \"shm\",\n"
-    "      \"options\": [\n"
-    "        \"nosuid\",\n"
-    "        \"noexec\",\n"
-    "        \"nodev\",\n"
-    "        \"mode=1777\",\n"
-    "        \"size=65536k\"\n"
-    "      ]\n"
-    "    },\n"
-    "    {\n"
-    "      \"destination\": \"/dev/mqueue\",\n"
-    "      \"type\": \"mqueue\",\n"
-    "      \"source\": \"mqueue\",\n"
-    "      \"options\": [\n"
-    "        \"nosuid\",\n"
-    "        \"noexec\",\n"
-    "        \"nodev\"\n"
-    "      ]\n"
-    "    },\n"
-    "    {\n"
-    "      \"destination\": \"/sys\",\n"
-    "      \"type\": \"sysfs\",\n"
-    "      \"source\": \"sysfs\",\n"
-    "      \"options\": [\n"
-    "        \"nosuid\",\n"
-    "        \"noexec\",\n"
-    "        \"nodev\",\n"
-    "        \"ro\"\n"
-    "      ]\n"
-    "    },\n"
-    "    {\n"
-    "      \"destination\": \"/sys/fs/cgroup\",\n"
-    "      \"type\": \"cgroup\",\n"
-    "      \"source\": \"cgroup\",\n"
-    "      \"options\": [\n"
-    "        \"nosuid\",\n"
-    "        \"noexec\",\n"
-    "        \"nodev\",\n"
-    "        \"relatime\",\n"
-    "        \"ro\"\n"
-    "      ]\n"
-    "    }\n"
-    "  ],\n"
-    "  \"linux\": {\n"
-    "    \"resources\": {\n"
-    "      \"devices\": [\n"
-    "        {\n"
-    "          \"allow\": false,\n"
-    "          \"access\": \"rwm\"\n"
-    "        }\n"
-    "      ]\n"
-    "    },\n"
-    "    \"namespaces\": [\n"
-    "      {\n"
-    "        \"type\": \"pid\"\n"
-    "      },\n"
-    "      {\n"
-    "        \"type\": \"network\"\n"
-    "      },\n"
-    "      {\n"
-    "        \"type\": \"ipc\"\n"
-    "      },\n"
-    "      {\n"
-    "        \"type\": \"uts\"\n"
-    "      },\n"
-    "      {\n"
-    "        \"type\": \"mount\"\n"
-    "      },\n"
-    "      {\n"
-    "        \"type\": \"cgroup\"\n"
-    "      }\n"
-    "    ],\n"
-    "    \"maskedPaths\": [\n"
-    "      \"/proc/acpi\",\n"
-    "      \"/proc/asound\",\n"
-    "      \"/proc/kcore\",\n"
-    "      \"/proc/keys\",\n"
-    "      \"/proc/latency_stats\",\n"
-    "      \"/proc/timer_list\",\n"
-    "      \"/proc/timer_stats\",\n"
-    "      \"/proc/sched_debug\",\n"
-    "      \"/sys/firmware\",\n"
-    "      \"/proc/scsi\"\n"
-    "    ],\n"
-    "    \"readonlyPaths\": [\n"
-    "      \"/proc/bus\",\n"
-    "      \"/proc/fs\",\n"
-    "      \"/proc/irq\",\n"
-    "      \"/proc/sys\",\n"
-    "      \"/proc/sysrq-trigger\"\n"
-    "    ]\n"
-    "  }\n"
-    "}\n";
+        "{\n"
+        "  \"ociVersion\": \"" BERTH_OCI_VERSION "\",\n"
+        "  \"process\": {\n"
+        "    \"terminal\": false,\n"
+        "    \"user\": {\n"
+        "      \"uid\": 0,\n"
+        "      \"gid\": 0\n"
+        "    },\n"
+        "    \"args\": [\n"
+        "      \"sh\"\n"
+        "    ],\n"
+        "    \"env\": [\n"
+        "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
+        "      \"TERM=xterm\"\n"
+        "    ],\n"
+        "    \"cwd\": \"/\",\n"
+        "    \"capabilities\": {\n"
+        "      \"bounding\": [\n"
+        "        \"CAP_AUDIT_WRITE\",\n"
+        "        \"CAP_KILL\",\n"
+        "        \"CAP_NET_BIND_SERVICE\"\n"
+        "      ],\n"
+        "      \"effective\": [\n"
+        "        \"CAP_AUDIT_WRITE\",\n"
+        "        \"CAP_KILL\",\n"
+        "        \"CAP_NET_BIND_SERVICE\"\n"
+        "      ],\n"
+        "      \"permitted\": [\n"
+        "        \"CAP_AUDIT_WRITE\",\n"
+        "        \"CAP_KILL\",\n"
+        "        \"CAP_NET_BIND_SERVICE\"\n"
+        "      ],\n"
+        "      \"ambient\": [\n"
+        "        \"CAP_AUDIT_WRITE\",\n"
+        "        \"CAP_KILL\",\n"
+        "        \"CAP_NET_BIND_SERVICE\"\n"
+        "      ]\n"
+        "    },\n"
+        "    \"rlimits\": [\n"
+        "      {\n"
+        "        \"type\": \"RLIMIT_NOFILE\",\n"
+        "        \"hard\": 1024,\n"
+        "        \"soft\": 1024\n"
+        "      }\n"
+        "    ],\n"
+        "    \"noNewPrivileges\": true\n"
+        "  },\n"
+        "  \"root\": {\n"
+        "    \"path\": \"rootfs\",\n"
+        "    \"readonly\": true\n"
+        "  },\n"
+        "  \"hostname\": \"berth\",\n"
+        "  \"mounts\": [\n"
+        "    {\n"
+        "      \"destination\": \"/proc\",\n"
+        "      \"type\": \"proc\",\n"
+        "      \"source\": \"proc\"\n"
+        "    },\n"
+        "    {\n"
+        "      \"destination\": \"/dev\",\n"
+        "      \"type\": \"tmpfs\",\n"
+        "      \"source\": \"tmpfs\",\n"
+        "      \"options\": [\n"
+        "        \"nosuid\",\n"
+        "        \"strictatime\",\n"
+        "        \"mode=755\",\n"
+        "        \"size=65536k\"\n"
+        "      ]\n"
+        "    },\n"
+        "    {\n"
+        "      \"destination\": \"/dev/pts\",\n"
+        "      \"type\": \"devpts\",\n"
+        "      \"source\": \"devpts\",\n"
+        "      \"options\": [\n"
+        "        \"nosuid\",\n"
+        "        \"noexec\",\n"
+        "        \"newinstance\",\n"
+        "        \"ptmxmode=0666\",\n"
+        "        \"mode=0620\",\n"
+        "        \"gid=5\"\n"
+        "      ]\n"
+        "    },\n"
+        "    {\n"
+        "      \"destination\": \"/dev/shm\",\n"
+        "      \"type\": \"tmpfs\",\n"
+        "      \"source\": \"shm\",\n"
+        "      \"options\": [\n"
+        "        \"nosuid\",\n"
+        "        \"noexec\",\n"
+        "        \"nodev\",\n"
+        "        \"mode=1777\",\n"
+        "        \"size=65536k\"\n"
+        "      ]\n"
+        "    },\n"
+        "    {\n"
+        "      \"destination\": \"/dev/mqueue\",\n"
+        "      \"type\": \"mqueue\",\n"
+        "      \"source\": \"mqueue\",\n"
+        "      \"options\": [\n"
+        "        \"nosuid\",\n"
+        "        \"noexec\",\n"
+        "        \"nodev\"\n"
+        "      ]\n"
+        "    },\n"
+        "    {\n"
+        "      \"destination\": \"/sys\",\n"
+        "      \"type\": \"sysfs\",\n"
+        "      \"source\": \"sysfs\",\n"
+        "      \"options\": [\n"
+        "        \"nosuid\",\n"
+        "        \"noexec\",\n"
+        "        \"nodev\",\n"
+        "        \"ro\"\n"
+        "      ]\n"
+        "    },\n"
+        "    {\n"
+        "      \"destination\": \"/sys/fs/cgroup\",\n"
+        "      \"type\": \"cgroup\",\n"
+        "      \"source\": \"cgroup\",\n"
+        "      \"options\": [\n"
+        "        \"nosuid\",\n"
+        "        \"noexec\",\n"
+        "        \"nodev\",\n"
+        "        \"relatime\",\n"
+        "        \"ro\"\n"
+        "      ]\n"
+        "    }\n"
+        "  ],\n"
+        "  \"linux\": {\n"
+        "    \"resources\": {\n"
+        "      \"devices\": [\n"
+        "        {\n"
+        "          \"allow\": false,\n"
+        "          \"access\": \"rwm\"\n"
+        "        }\n"
+        "      ]\n"
+        "    },\n"
+        "    \"namespaces\": [\n"
+        "      {\n"
+        "        \"type\": \"pid\"\n"
+        "      },\n"
+        "      {\n"
+        "        \"type\": \"network\"\n"
+        "      },\n"
+        "      {\n"
+        "        \"type\": \"ipc\"\n"
+        "      },\n"
+        "      {\n"
+        "        \"type\": \"uts\"\n"
+        "      },\n"
+        "      {\n"
+        "        \"type\": \"mount\"\n"
+        "      },\n"
+        "      {\n"
+        "        \"type\": \"cgroup\"\n"
+        "      }\n"
+        "    ],\n"
+        "    \"maskedPaths\": [\n"
+        "      \"/proc/acpi\",\n"
+        "      \"/proc/asound\",\n"
+        "      \"/proc/kcore\",\n"
+        "      \"/proc/keys\",\n"
+        "      \"/proc/latency_stats\",\n"
+        "      \"/proc/timer_list\",\n"
+        "      \"/proc/timer_stats\",\n"
+        "      \"/proc/sched_debug\",\n"
+        "      \"/sys/firmware\",\n"
+        "      \"/proc/scsi\"\n"
+        "    ],\n"
+        "    \"readonlyPaths\": [\n"
+        "      \"/proc/bus\",\n"
+        "      \"/proc/fs\",\n"
+        "      \"/proc/irq\",\n"
+        "      \"/proc/sys\",\n"
+        "      \"/proc/sysrq-trigger\"\n"
+        "    ]\n"
+        "  }\n"
+        "}\n";
 
 char *spec_default_json(void)
 {

@@ -11,21 +11,11 @@
 
 #include "utils.h"
 
-enum ns_type {
-        NS_PID,
-        NS_NET,
-        NS_MNT,
-        NS_IPC,
-        NS_UTS,
-        NS_USER,
-        NS_CGROUP,
-        NS_TIME,
-        NS_COUNT
-};
+enum ns_type { NS_PID, NS_NET, NS_MNT, NS_IPC, NS_UTS, NS_USER, NS_CGROUP, NS_TIME, NS_COUNT };
 
 struct spec_namespace {
-        bool present;   /* listed in linux.namespaces */
-        char *path;     /* join this namespace (NULL = create a new one) */
+        bool present; /* listed in linux.namespaces */
+        char *path;   /* join this namespace (NULL = create a new one) */
 };
 
 struct spec_idmap {
@@ -73,9 +63,9 @@ struct spec_user {
 struct spec_process {
         bool terminal;
         unsigned console_height, console_width; /* 0 = not given */
-        char **args; /* at least one element */
-        char **env;  /* NULL-terminated, may be empty */
-        char *cwd;   /* absolute */
+        char **args;                            /* at least one element */
+        char **env;                             /* NULL-terminated, may be empty */
+        char *cwd;                              /* absolute */
         struct spec_user user;
         struct spec_rlimit *rlimits;
         size_t n_rlimits;
@@ -98,11 +88,11 @@ struct spec_device {
 
 struct spec {
         char *oci_version;
-        char *bundle;      /* absolute, canonical path of the bundle */
-        char *root_path;   /* absolute, canonical path of root.path */
+        char *bundle;    /* absolute, canonical path of the bundle */
+        char *root_path; /* absolute, canonical path of root.path */
         bool root_readonly;
-        char *hostname;    /* NULL when absent */
-        char *domainname;  /* NULL when absent */
+        char *hostname;   /* NULL when absent */
+        char *domainname; /* NULL when absent */
         struct spec_process process;
         struct spec_mount *mounts;
         size_t n_mounts;

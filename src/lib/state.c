@@ -81,11 +81,11 @@ static json_t *strv_pairs_to_json(char **kv)
 
 int state_write(int dirfd, const struct saved_state *s, berth_error **err)
 {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "id", s->id, "bundle", s->bundle,
-                              "rootfs", s->rootfs, "created", s->created, "pid", (json_int_t)s->pid,
-                              "start_time", (json_int_t)s->start_time, "annotations",
-                              strv_pairs_to_json(s->annotations), "cgroup",
-                              s->cgroup ? cgroup_to_json(s->cgroup) : json_array());
+        json_t *j =
+                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "id", s->id, "bundle", s->bundle,
+                          "rootfs", s->rootfs, "created", s->created, "pid", (json_int_t)s->pid, "start_time",
+                          (json_int_t)s->start_time, "annotations", strv_pairs_to_json(s->annotations),
+                          "cgroup", s->cgroup ? cgroup_to_json(s->cgroup) : json_array());
         _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         int r = write_file_atomic(dirfd, STATE_FILE, text, strlen(text), 0600);

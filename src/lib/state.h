@@ -14,8 +14,8 @@ struct saved_state {
         char *bundle;
         char *rootfs;
         char *created;
-        char **annotations; /* key, value, ..., NULL */
-        pid_t pid;          /* 0 while creating */
+        char **annotations;            /* key, value, ..., NULL */
+        pid_t pid;                     /* 0 while creating */
         unsigned long long start_time; /* /proc/PID/stat field 22, guards against pid reuse */
         struct cgroup *cgroup;
 };

@@ -100,7 +100,8 @@ static int fail(berth_error *err)
 {
         int e = berth_error_errno(err);
         if (e != 0)
-                fprintf(stderr, "libberth-run: %s: %s (errno=%d)\n", berth_error_message(err), strerror(e), e);
+                fprintf(stderr, "libberth-run: %s: %s (errno=%d)\n", berth_error_message(err), strerror(e),
+                        e);
         else
                 fprintf(stderr, "libberth-run: %s (errno=0)\n", berth_error_message(err));
         berth_error_free(err);
@@ -110,9 +111,9 @@ static int fail(berth_error *err)
 int main(int argc, char **argv)
 {
         berth_error *err = NULL;
-        struct start_record rec = { 0 };
-        struct berth_exit_status status = { 0 };
-        struct berth_run_options opts = { 0 };
+        struct start_record rec = {0};
+        struct berth_exit_status status = {0};
+        struct berth_run_options opts = {0};
         berth_context *ctx;
         berth_bundle *bundle;
         int r;

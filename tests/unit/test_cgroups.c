@@ -79,26 +79,26 @@ static const char hybrid_self[] = "9:name=systemd:/\n"
                                   "0::/\n";
 
 static const char hybrid_mountinfo[] =
-    "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
-    "23 22 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw\n"
-    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-    "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-    "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
-    "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
-    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-    "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
-    "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
-    "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
-    "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
-    "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
-    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+        "23 22 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:2 - sysfs sysfs rw\n"
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+        "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+        "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+        "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
+        "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+        "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
+        "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 
 /* A systemd v2 host. */
 static const char v2_self[] = "0::/user.slice/user-1000.slice/session-2.scope\n";
 static const char v2_mountinfo[] =
-    "24 1 252:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n"
-    "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
-    "rw,nsdelegate,memory_recursiveprot\n";
+        "24 1 252:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n"
+        "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+        "rw,nsdelegate,memory_recursiveprot\n";
 
 /* A classic v1 host with co-mounted controllers and no cgroup2 mount. */
 static const char v1_self[] = "12:net_cls,net_prio:/ci\n"
@@ -107,12 +107,13 @@ static const char v1_self[] = "12:net_cls,net_prio:/ci\n"
                               "9:memory:/ci\n"
                               "0::/system.slice/ci.service\n";
 static const char v1_mountinfo[] =
-    "25 18 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
-    "26 25 0:23 / /sys/fs/cgroup/systemd rw,nosuid shared:10 - cgroup cgroup "
-    "rw,xattr,release_agent=/lib/systemd/systemd-cgroups-agent,name=systemd\n"
-    "29 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:13 - cgroup cgroup rw,cpu,cpuacct\n"
-    "30 25 0:27 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid shared:14 - cgroup cgroup rw,net_cls,net_prio\n"
-    "31 25 0:28 / /sys/fs/cgroup/memory rw,nosuid shared:15 - cgroup cgroup rw,memory\n";
+        "25 18 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
+        "26 25 0:23 / /sys/fs/cgroup/systemd rw,nosuid shared:10 - cgroup cgroup "
+        "rw,xattr,release_agent=/lib/systemd/systemd-cgroups-agent,name=systemd\n"
+        "29 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:13 - cgroup cgroup rw,cpu,cpuacct\n"
+        "30 25 0:27 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid shared:14 - cgroup cgroup "
+        "rw,net_cls,net_prio\n"
+        "31 25 0:28 / /sys/fs/cgroup/memory rw,nosuid shared:15 - cgroup cgroup rw,memory\n";
 
 /* ---- cgroup_compute_path ---------------------------------------------- */
 
@@ -242,10 +243,10 @@ static void test_parse_mounts_fields(void **state)
         (void)state;
         /* octal escapes, several optional fields, a sub-tree root */
         const char text[] =
-            "50 31 0:32 /docker/abc /mnt/my\\040cg\\134x rw shared:3 master:1 propagate_from:2 - "
-            "cgroup cgroup rw,memory\n"
-            "51 31 0:40 / /sys/fs/cgroup/pidsx rw - cgroupfoo none rw\n"
-            "52 31 0:41 / /run/cgroup2 rw - cgroup2 none rw,nsdelegate";
+                "50 31 0:32 /docker/abc /mnt/my\\040cg\\134x rw shared:3 master:1 propagate_from:2 - "
+                "cgroup cgroup rw,memory\n"
+                "51 31 0:40 / /sys/fs/cgroup/pidsx rw - cgroupfoo none rw\n"
+                "52 31 0:41 / /run/cgroup2 rw - cgroup2 none rw,nsdelegate";
         struct cgroup_mount *m = NULL;
         size_t n = 0;
         assert_int_equal(cgroup_parse_mounts(text, &m, &n, NULL), 0);
@@ -460,11 +461,11 @@ static void test_json_invalid(void **state)
         from_json_fails("[{\"controllers\":\"\",\"mount\":\"/m\",\"path\":\"/p/../..\",\"v2\":true}]",
                         "cgroup state: entry 0: `path` must be absolute without `..`");
         from_json_fails(
-            "[{\"controllers\":\"\",\"mount\":\"/m\",\"path\":\"/a/b\",\"top\":\"/c\",\"v2\":true}]",
-            "cgroup state: entry 0: `top` must be an ancestor of `path`");
+                "[{\"controllers\":\"\",\"mount\":\"/m\",\"path\":\"/a/b\",\"top\":\"/c\",\"v2\":true}]",
+                "cgroup state: entry 0: `top` must be an ancestor of `path`");
         from_json_fails(
-            "[{\"controllers\":\"\",\"mount\":\"/m\",\"path\":\"/ab\",\"top\":\"/a\",\"v2\":true}]",
-            "cgroup state: entry 0: `top` must be an ancestor of `path`");
+                "[{\"controllers\":\"\",\"mount\":\"/m\",\"path\":\"/ab\",\"top\":\"/a\",\"v2\":true}]",
+                "cgroup state: entry 0: `top` must be an ancestor of `path`");
 }
 
 /* ---- destroy's walk up to `top`, on an ordinary directory tree ------------- */
@@ -497,12 +498,18 @@ static void test_destroy_parents(void **state)
         mk(base, "/keep/berth/other");
         mk(base, "/solo/x/y");
         struct cgroup_dir dirs[] = {
-            {.controllers = (char *)"a",
-             .mount = base,
-             .path = (char *)"/keep/berth/web",
-             .top = (char *)"/keep/berth"},
-            {.controllers = (char *)"b", .mount = base, .path = (char *)"/solo/x/y", .top = (char *)"/solo"},
-            {.controllers = (char *)"c", .mount = base, .path = (char *)"/gone/z", .top = (char *)"/gone"},
+                {.controllers = (char *)"a",
+                 .mount = base,
+                 .path = (char *)"/keep/berth/web",
+                 .top = (char *)"/keep/berth"},
+                {.controllers = (char *)"b",
+                 .mount = base,
+                 .path = (char *)"/solo/x/y",
+                 .top = (char *)"/solo"},
+                {.controllers = (char *)"c",
+                 .mount = base,
+                 .path = (char *)"/gone/z",
+                 .top = (char *)"/gone"},
         };
         struct cgroup cg = {.dirs = dirs, .n = ARRAY_SIZE(dirs)};
         berth_error *err = NULL;
@@ -535,16 +542,16 @@ static void test_free_null(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_path_default),         cmocka_unit_test(test_path_relative),
-            cmocka_unit_test(test_path_absolute),        cmocka_unit_test(test_path_invalid),
-            cmocka_unit_test(test_parse_self_hybrid),    cmocka_unit_test(test_parse_self_odd),
-            cmocka_unit_test(test_parse_self_malformed), cmocka_unit_test(test_parse_mounts_hybrid),
-            cmocka_unit_test(test_parse_mounts_fields),  cmocka_unit_test(test_parse_mounts_malformed),
-            cmocka_unit_test(test_resolve_hybrid),       cmocka_unit_test(test_resolve_v2),
-            cmocka_unit_test(test_resolve_v1),           cmocka_unit_test(test_resolve_mount_root),
-            cmocka_unit_test(test_resolve_first_mount),  cmocka_unit_test(test_resolve_errors),
-            cmocka_unit_test(test_json_roundtrip),       cmocka_unit_test(test_json_invalid),
-            cmocka_unit_test(test_destroy_parents),      cmocka_unit_test(test_free_null),
+                cmocka_unit_test(test_path_default),         cmocka_unit_test(test_path_relative),
+                cmocka_unit_test(test_path_absolute),        cmocka_unit_test(test_path_invalid),
+                cmocka_unit_test(test_parse_self_hybrid),    cmocka_unit_test(test_parse_self_odd),
+                cmocka_unit_test(test_parse_self_malformed), cmocka_unit_test(test_parse_mounts_hybrid),
+                cmocka_unit_test(test_parse_mounts_fields),  cmocka_unit_test(test_parse_mounts_malformed),
+                cmocka_unit_test(test_resolve_hybrid),       cmocka_unit_test(test_resolve_v2),
+                cmocka_unit_test(test_resolve_v1),           cmocka_unit_test(test_resolve_mount_root),
+                cmocka_unit_test(test_resolve_first_mount),  cmocka_unit_test(test_resolve_errors),
+                cmocka_unit_test(test_json_roundtrip),       cmocka_unit_test(test_json_invalid),
+                cmocka_unit_test(test_destroy_parents),      cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -294,156 +294,163 @@ struct error_case {
 };
 
 static const struct error_case error_cases[] = {
-    {"[]", "config.json: expected a JSON object"},
-    {"{\"root\":{\"path\":\"rootfs\"}}", "ociVersion: required"},
-    {CFG(",\"ociVersion\":1"), "ociVersion: expected a string"},
-    {CFG(",\"root\":null"), "root: required"},
-    {CFG(",\"root\":{}"), "root.path: required"},
-    {CFG(",\"root\":{\"path\":\"\"}"), "root.path: expected a non-empty string"},
-    {CFG(",\"root\":{\"path\":\"rootfs\",\"readonly\":1}"), "root.readonly: expected a boolean"},
-    {"{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"}}", "process: required"},
-    {CFG(",\"process\":[]"), "process: expected an object"},
-    {CFG(",\"process\":{\"cwd\":\"/\"}"), "process.args: expected a non-empty array of strings"},
-    {CFG_PROC(",\"args\":[]"), "process.args: expected a non-empty array of strings"},
-    {CFG_PROC(",\"args\":[\"sh\",1]"), "process.args: expected a non-empty array of strings"},
-    {CFG_PROC(",\"args\":\"sh\""), "process.args: expected a non-empty array of strings"},
-    {CFG_PROC(",\"args\":[\"\"]"), "process.args[0]: expected a non-empty string"},
-    {CFG(",\"process\":{\"args\":[\"sh\"]}"), "process.cwd: required"},
-    {CFG_PROC(",\"cwd\":\"tmp\""), "process.cwd: expected an absolute path"},
-    {CFG_PROC(",\"cwd\":5"), "process.cwd: expected an absolute path"},
-    {CFG_PROC(",\"env\":\"A=1\""), "process.env: expected an array of strings"},
-    {CFG_PROC(",\"env\":[\"A=1\",\"B\"]"), "process.env[1]: expected `KEY=value`"},
-    {CFG_PROC(",\"env\":[\"=1\"]"), "process.env[0]: expected `KEY=value`"},
-    {CFG_PROC(",\"terminal\":\"yes\""), "process.terminal: expected a boolean"},
-    {CFG_PROC(",\"consoleSize\":{\"height\":-1}"),
-     "process.consoleSize.height: expected a non-negative integer"},
-    {CFG_PROC(",\"user\":5"), "process.user: expected an object"},
-    {CFG_PROC(",\"user\":{\"uid\":-1,\"gid\":0}"), "process.user.uid: expected a non-negative integer"},
-    {CFG_PROC(",\"user\":{\"uid\":\"0\",\"gid\":0}"), "process.user.uid: expected a non-negative integer"},
-    {CFG_PROC(",\"user\":{\"uid\":1.5,\"gid\":0}"), "process.user.uid: expected a non-negative integer"},
-    {CFG_PROC(",\"user\":{\"uid\":4294967295}"),
-     "process.user.uid: expected an integer between 0 and 4294967294"},
-    {CFG_PROC(",\"user\":{\"uid\":0,\"gid\":-5}"), "process.user.gid: expected a non-negative integer"},
-    {CFG_PROC(",\"user\":{\"umask\":512}"), "process.user.umask: expected an integer between 0 and 511"},
-    {CFG_PROC(",\"user\":{\"additionalGids\":[1,-2]}"),
-     "process.user.additionalGids[1]: expected a non-negative integer"},
-    {CFG_PROC(",\"rlimits\":{}"), "process.rlimits: expected an array"},
-    {CFG_PROC(",\"rlimits\":[5]"), "process.rlimits[0]: expected an object"},
-    {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_FOO\",\"soft\":1,\"hard\":1}]"),
-     "process.rlimits[0].type: unknown rlimit `RLIMIT_FOO`"},
-    {CFG_PROC(",\"rlimits\":[{\"soft\":1,\"hard\":1}]"), "process.rlimits[0].type: required"},
-    {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"hard\":1}]"), "process.rlimits[0].soft: required"},
-    {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":-1}]"),
-     "process.rlimits[0].hard: expected a non-negative integer"},
-    {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":2,\"hard\":1}]"),
-     "process.rlimits[0].soft: exceeds hard"},
-    {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1},"
-              "{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1}]"),
-     "process.rlimits[1].type: duplicate rlimit `RLIMIT_CORE`"},
-    {CFG_PROC(",\"capabilities\":[\"CAP_KILL\"]"), "process.capabilities: expected an object"},
-    {CFG_PROC(",\"capabilities\":{\"bounding\":[\"CAP_FOO\"]}"),
-     "process.capabilities.bounding[0]: unknown capability `CAP_FOO`"},
-    {CFG_PROC(",\"capabilities\":{\"ambient\":[\"CAP_KILL\",\"kill\"]}"),
-     "process.capabilities.ambient[1]: unknown capability `kill`"},
-    {CFG_PROC(",\"capabilities\":{\"permitted\":[7]}"),
-     "process.capabilities.permitted[0]: expected a string"},
-    {CFG_PROC(",\"capabilities\":{\"effective\":\"CAP_KILL\"}"),
-     "process.capabilities.effective: expected an array"},
-    {CFG_PROC(",\"noNewPrivileges\":1"), "process.noNewPrivileges: expected a boolean"},
-    {CFG_PROC(",\"oomScoreAdj\":1001"), "process.oomScoreAdj: expected an integer between -1000 and 1000"},
-    {CFG_PROC(",\"oomScoreAdj\":-1001"), "process.oomScoreAdj: expected an integer between -1000 and 1000"},
-    {CFG_PROC(",\"apparmorProfile\":\"docker-default\""), "process.apparmorProfile: not supported yet"},
-    {CFG_PROC(",\"selinuxLabel\":\"system_u:system_r:container_t:s0\""),
-     "process.selinuxLabel: not supported yet"},
-    {CFG_PROC(",\"apparmorProfile\":1"), "process.apparmorProfile: expected a string"},
-    {CFG_PROC(",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_IDLE\"}"), "process.ioPriority: not supported yet"},
-    {CFG_PROC(",\"scheduler\":{\"policy\":\"SCHED_FIFO\"}"), "process.scheduler: not supported yet"},
-    {CFG_PROC(",\"execCPUAffinity\":{\"initial\":\"0\"}"), "process.execCPUAffinity: not supported yet"},
-    {CFG(",\"hostname\":5"), "hostname: expected a string"},
-    {CFG(",\"domainname\":[]"), "domainname: expected a string"},
-    {CFG(",\"hostname\":\"h\""), "hostname: requires a UTS namespace"},
-    {CFG(",\"domainname\":\"d\""), "domainname: requires a UTS namespace"},
-    {CFG(",\"annotations\":[]"), "annotations: expected an object"},
-    {CFG(",\"annotations\":{\"a\":\"b\",\"c\":1}"), "annotations.c: expected a string"},
-    {CFG(",\"mounts\":{}"), "mounts: expected an array"},
-    {CFG(",\"mounts\":[\"/proc\"]"), "mounts[0]: expected an object"},
-    {CFG(",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\"},{\"destination\":\"c\"}]"),
-     "mounts[2].destination: expected an absolute path"},
-    {CFG(",\"mounts\":[{\"type\":\"tmpfs\"}]"), "mounts[0].destination: required"},
-    {CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":1}]"), "mounts[0].type: expected a string"},
-    {CFG(",\"mounts\":[{\"destination\":\"/a\",\"source\":{}}]"), "mounts[0].source: expected a string"},
-    {CFG(",\"mounts\":[{\"destination\":\"/a\",\"options\":\"ro\"}]"),
-     "mounts[0].options: expected an array of strings"},
-    {CFG(",\"mounts\":[{\"destination\":\"/"
-         "a\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}]"),
-     "mounts[0].uidMappings: not supported yet"},
-    {CFG(",\"hooks\":[]"), "hooks: expected an object"},
-    {CFG(",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks: not supported yet"},
-    {CFG(",\"linux\":\"x\""), "linux: expected an object"},
-    {CFG(",\"linux\":{\"namespaces\":{}}"), "linux.namespaces: expected an array"},
-    {CFG(",\"linux\":{\"namespaces\":[\"pid\"]}"), "linux.namespaces[0]: expected an object"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"path\":\"/x\"}]}"), "linux.namespaces[0].type: required"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"foo\"}]}"),
-     "linux.namespaces[1].type: unknown namespace type `foo`"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"net\"}]}"),
-     "linux.namespaces[1].type: unknown namespace type `net`"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"pid\"}]}"),
-     "linux.namespaces[2].type: duplicate namespace `pid`"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"ns/net\"}]}"),
-     "linux.namespaces[0].path: expected an absolute path"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}"),
-     "linux.uidMappings: required with a new user namespace"},
-    {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"
-         "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}"),
-     "linux.gidMappings: required with a new user namespace"},
-    {CFG(",\"linux\":{" USERNS_MAPS "}"), "linux.uidMappings: requires a user namespace"},
-    {CFG(",\"linux\":{\"uidMappings\":{}}"), "linux.uidMappings: expected an array"},
-    {CFG(",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]}"),
-     "linux.uidMappings[0].size: expected a positive integer"},
-    {CFG(",\"linux\":{\"gidMappings\":[{\"containerID\":0,\"size\":1}]}"),
-     "linux.gidMappings[0].hostID: required"},
-    {CFG(",\"linux\":{\"gidMappings\":[{\"containerID\":0,\"hostID\":4294967296,\"size\":1}]}"),
-     "linux.gidMappings[0].hostID: expected an integer between 0 and 4294967295"},
-    {CFG(",\"linux\":{\"cgroupsPath\":1}"), "linux.cgroupsPath: expected a string"},
-    {CFG(",\"linux\":{\"maskedPaths\":[\"/proc/kcore\",\"proc/keys\"]}"),
-     "linux.maskedPaths[1]: expected an absolute path"},
-    {CFG(",\"linux\":{\"readonlyPaths\":[1]}"), "linux.readonlyPaths: expected an array of strings"},
-    {CFG(",\"linux\":{\"rootfsPropagation\":\"foo\"}"), "linux.rootfsPropagation: unknown propagation `foo`"},
-    {CFG(",\"linux\":{\"devices\":[{\"type\":\"x\",\"path\":\"/dev/x\"}]}"),
-     "linux.devices[0].type: expected one of `c`, `b`, `u`, `p`"},
-    {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"dev/x\",\"major\":1,\"minor\":1}]}"),
-     "linux.devices[0].path: expected an absolute path"},
-    {CFG(",\"linux\":{\"devices\":[{\"type\":\"b\",\"path\":\"/dev/x\",\"minor\":1}]}"),
-     "linux.devices[0].major: required"},
-    {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1}]}"),
-     "linux.devices[0].minor: required"},
-    {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
-         "\"fileMode\":8630}]}"),
-     "linux.devices[0].fileMode: expected an integer between 0 and 4095"},
-    {CFG(",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"),
-     "linux.seccomp: not supported yet"},
-    {CFG(",\"linux\":{\"seccomp\":{}}"), "linux.seccomp: not supported yet"},
-    {CFG(",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}"), "linux.sysctl: not supported yet"},
-    {CFG(",\"linux\":{\"sysctl\":[]}"), "linux.sysctl: expected an object"},
-    {CFG(",\"linux\":{\"resources\":[]}"), "linux.resources: expected an object"},
-    {CFG(",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"),
-     "linux.resources.memory: not supported yet"},
-    {CFG(",\"linux\":{\"resources\":{\"devices\":[],\"pids\":{\"limit\":10}}}"),
-     "linux.resources.pids: not supported yet"},
-    {CFG(",\"linux\":{\"resources\":{\"unified\":{\"cpu.max\":\"max\"}}}"),
-     "linux.resources.unified: not supported yet"},
-    {CFG(",\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwm\"}]}}"),
-     "linux.resources.devices[0].allow: required"},
-    {CFG(",\"linux\":{\"resources\":{\"devices\":{}}}"), "linux.resources.devices: expected an array"},
-    {CFG(",\"linux\":{\"intelRdt\":{\"closID\":\"x\"}}"), "linux.intelRdt: not supported yet"},
-    {CFG(",\"linux\":{\"personality\":{\"domain\":\"LINUX32\"}}"), "linux.personality: not supported yet"},
-    {CFG(",\"linux\":{\"timeOffsets\":{\"monotonic\":{\"secs\":1}}}"),
-     "linux.timeOffsets: not supported yet"},
-    {CFG(",\"linux\":{\"mountLabel\":\"system_u:object_r:container_file_t:s0\"}"),
-     "linux.mountLabel: not supported yet"},
-    {CFG(",\"linux\":{\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\"}}"),
-     "linux.memoryPolicy: not supported yet"},
-    {CFG(",\"linux\":{\"netDevices\":{\"eth1\":{}}}"), "linux.netDevices: not supported yet"},
+        {"[]", "config.json: expected a JSON object"},
+        {"{\"root\":{\"path\":\"rootfs\"}}", "ociVersion: required"},
+        {CFG(",\"ociVersion\":1"), "ociVersion: expected a string"},
+        {CFG(",\"root\":null"), "root: required"},
+        {CFG(",\"root\":{}"), "root.path: required"},
+        {CFG(",\"root\":{\"path\":\"\"}"), "root.path: expected a non-empty string"},
+        {CFG(",\"root\":{\"path\":\"rootfs\",\"readonly\":1}"), "root.readonly: expected a boolean"},
+        {"{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"}}", "process: required"},
+        {CFG(",\"process\":[]"), "process: expected an object"},
+        {CFG(",\"process\":{\"cwd\":\"/\"}"), "process.args: expected a non-empty array of strings"},
+        {CFG_PROC(",\"args\":[]"), "process.args: expected a non-empty array of strings"},
+        {CFG_PROC(",\"args\":[\"sh\",1]"), "process.args: expected a non-empty array of strings"},
+        {CFG_PROC(",\"args\":\"sh\""), "process.args: expected a non-empty array of strings"},
+        {CFG_PROC(",\"args\":[\"\"]"), "process.args[0]: expected a non-empty string"},
+        {CFG(",\"process\":{\"args\":[\"sh\"]}"), "process.cwd: required"},
+        {CFG_PROC(",\"cwd\":\"tmp\""), "process.cwd: expected an absolute path"},
+        {CFG_PROC(",\"cwd\":5"), "process.cwd: expected an absolute path"},
+        {CFG_PROC(",\"env\":\"A=1\""), "process.env: expected an array of strings"},
+        {CFG_PROC(",\"env\":[\"A=1\",\"B\"]"), "process.env[1]: expected `KEY=value`"},
+        {CFG_PROC(",\"env\":[\"=1\"]"), "process.env[0]: expected `KEY=value`"},
+        {CFG_PROC(",\"terminal\":\"yes\""), "process.terminal: expected a boolean"},
+        {CFG_PROC(",\"consoleSize\":{\"height\":-1}"),
+         "process.consoleSize.height: expected a non-negative integer"},
+        {CFG_PROC(",\"user\":5"), "process.user: expected an object"},
+        {CFG_PROC(",\"user\":{\"uid\":-1,\"gid\":0}"), "process.user.uid: expected a non-negative integer"},
+        {CFG_PROC(",\"user\":{\"uid\":\"0\",\"gid\":0}"),
+         "process.user.uid: expected a non-negative integer"},
+        {CFG_PROC(",\"user\":{\"uid\":1.5,\"gid\":0}"), "process.user.uid: expected a non-negative integer"},
+        {CFG_PROC(",\"user\":{\"uid\":4294967295}"),
+         "process.user.uid: expected an integer between 0 and 4294967294"},
+        {CFG_PROC(",\"user\":{\"uid\":0,\"gid\":-5}"), "process.user.gid: expected a non-negative integer"},
+        {CFG_PROC(",\"user\":{\"umask\":512}"), "process.user.umask: expected an integer between 0 and 511"},
+        {CFG_PROC(",\"user\":{\"additionalGids\":[1,-2]}"),
+         "process.user.additionalGids[1]: expected a non-negative integer"},
+        {CFG_PROC(",\"rlimits\":{}"), "process.rlimits: expected an array"},
+        {CFG_PROC(",\"rlimits\":[5]"), "process.rlimits[0]: expected an object"},
+        {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_FOO\",\"soft\":1,\"hard\":1}]"),
+         "process.rlimits[0].type: unknown rlimit `RLIMIT_FOO`"},
+        {CFG_PROC(",\"rlimits\":[{\"soft\":1,\"hard\":1}]"), "process.rlimits[0].type: required"},
+        {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"hard\":1}]"),
+         "process.rlimits[0].soft: required"},
+        {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":-1}]"),
+         "process.rlimits[0].hard: expected a non-negative integer"},
+        {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":2,\"hard\":1}]"),
+         "process.rlimits[0].soft: exceeds hard"},
+        {CFG_PROC(",\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1},"
+                  "{\"type\":\"RLIMIT_CORE\",\"soft\":1,\"hard\":1}]"),
+         "process.rlimits[1].type: duplicate rlimit `RLIMIT_CORE`"},
+        {CFG_PROC(",\"capabilities\":[\"CAP_KILL\"]"), "process.capabilities: expected an object"},
+        {CFG_PROC(",\"capabilities\":{\"bounding\":[\"CAP_FOO\"]}"),
+         "process.capabilities.bounding[0]: unknown capability `CAP_FOO`"},
+        {CFG_PROC(",\"capabilities\":{\"ambient\":[\"CAP_KILL\",\"kill\"]}"),
+         "process.capabilities.ambient[1]: unknown capability `kill`"},
+        {CFG_PROC(",\"capabilities\":{\"permitted\":[7]}"),
+         "process.capabilities.permitted[0]: expected a string"},
+        {CFG_PROC(",\"capabilities\":{\"effective\":\"CAP_KILL\"}"),
+         "process.capabilities.effective: expected an array"},
+        {CFG_PROC(",\"noNewPrivileges\":1"), "process.noNewPrivileges: expected a boolean"},
+        {CFG_PROC(",\"oomScoreAdj\":1001"),
+         "process.oomScoreAdj: expected an integer between -1000 and 1000"},
+        {CFG_PROC(",\"oomScoreAdj\":-1001"),
+         "process.oomScoreAdj: expected an integer between -1000 and 1000"},
+        {CFG_PROC(",\"apparmorProfile\":\"docker-default\""), "process.apparmorProfile: not supported yet"},
+        {CFG_PROC(",\"selinuxLabel\":\"system_u:system_r:container_t:s0\""),
+         "process.selinuxLabel: not supported yet"},
+        {CFG_PROC(",\"apparmorProfile\":1"), "process.apparmorProfile: expected a string"},
+        {CFG_PROC(",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_IDLE\"}"),
+         "process.ioPriority: not supported yet"},
+        {CFG_PROC(",\"scheduler\":{\"policy\":\"SCHED_FIFO\"}"), "process.scheduler: not supported yet"},
+        {CFG_PROC(",\"execCPUAffinity\":{\"initial\":\"0\"}"), "process.execCPUAffinity: not supported yet"},
+        {CFG(",\"hostname\":5"), "hostname: expected a string"},
+        {CFG(",\"domainname\":[]"), "domainname: expected a string"},
+        {CFG(",\"hostname\":\"h\""), "hostname: requires a UTS namespace"},
+        {CFG(",\"domainname\":\"d\""), "domainname: requires a UTS namespace"},
+        {CFG(",\"annotations\":[]"), "annotations: expected an object"},
+        {CFG(",\"annotations\":{\"a\":\"b\",\"c\":1}"), "annotations.c: expected a string"},
+        {CFG(",\"mounts\":{}"), "mounts: expected an array"},
+        {CFG(",\"mounts\":[\"/proc\"]"), "mounts[0]: expected an object"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\"},{\"destination\":\"/b\"},{\"destination\":\"c\"}]"),
+         "mounts[2].destination: expected an absolute path"},
+        {CFG(",\"mounts\":[{\"type\":\"tmpfs\"}]"), "mounts[0].destination: required"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":1}]"), "mounts[0].type: expected a string"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\",\"source\":{}}]"), "mounts[0].source: expected a string"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\",\"options\":\"ro\"}]"),
+         "mounts[0].options: expected an array of strings"},
+        {CFG(",\"mounts\":[{\"destination\":\"/"
+             "a\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}]"),
+         "mounts[0].uidMappings: not supported yet"},
+        {CFG(",\"hooks\":[]"), "hooks: expected an object"},
+        {CFG(",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks: not supported yet"},
+        {CFG(",\"linux\":\"x\""), "linux: expected an object"},
+        {CFG(",\"linux\":{\"namespaces\":{}}"), "linux.namespaces: expected an array"},
+        {CFG(",\"linux\":{\"namespaces\":[\"pid\"]}"), "linux.namespaces[0]: expected an object"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"path\":\"/x\"}]}"), "linux.namespaces[0].type: required"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"foo\"}]}"),
+         "linux.namespaces[1].type: unknown namespace type `foo`"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"net\"}]}"),
+         "linux.namespaces[1].type: unknown namespace type `net`"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"pid\"}]}"),
+         "linux.namespaces[2].type: duplicate namespace `pid`"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"ns/net\"}]}"),
+         "linux.namespaces[0].path: expected an absolute path"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}"),
+         "linux.uidMappings: required with a new user namespace"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\"}],"
+             "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}"),
+         "linux.gidMappings: required with a new user namespace"},
+        {CFG(",\"linux\":{" USERNS_MAPS "}"), "linux.uidMappings: requires a user namespace"},
+        {CFG(",\"linux\":{\"uidMappings\":{}}"), "linux.uidMappings: expected an array"},
+        {CFG(",\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]}"),
+         "linux.uidMappings[0].size: expected a positive integer"},
+        {CFG(",\"linux\":{\"gidMappings\":[{\"containerID\":0,\"size\":1}]}"),
+         "linux.gidMappings[0].hostID: required"},
+        {CFG(",\"linux\":{\"gidMappings\":[{\"containerID\":0,\"hostID\":4294967296,\"size\":1}]}"),
+         "linux.gidMappings[0].hostID: expected an integer between 0 and 4294967295"},
+        {CFG(",\"linux\":{\"cgroupsPath\":1}"), "linux.cgroupsPath: expected a string"},
+        {CFG(",\"linux\":{\"maskedPaths\":[\"/proc/kcore\",\"proc/keys\"]}"),
+         "linux.maskedPaths[1]: expected an absolute path"},
+        {CFG(",\"linux\":{\"readonlyPaths\":[1]}"), "linux.readonlyPaths: expected an array of strings"},
+        {CFG(",\"linux\":{\"rootfsPropagation\":\"foo\"}"),
+         "linux.rootfsPropagation: unknown propagation `foo`"},
+        {CFG(",\"linux\":{\"devices\":[{\"type\":\"x\",\"path\":\"/dev/x\"}]}"),
+         "linux.devices[0].type: expected one of `c`, `b`, `u`, `p`"},
+        {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"dev/x\",\"major\":1,\"minor\":1}]}"),
+         "linux.devices[0].path: expected an absolute path"},
+        {CFG(",\"linux\":{\"devices\":[{\"type\":\"b\",\"path\":\"/dev/x\",\"minor\":1}]}"),
+         "linux.devices[0].major: required"},
+        {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1}]}"),
+         "linux.devices[0].minor: required"},
+        {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
+             "\"fileMode\":8630}]}"),
+         "linux.devices[0].fileMode: expected an integer between 0 and 4095"},
+        {CFG(",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"),
+         "linux.seccomp: not supported yet"},
+        {CFG(",\"linux\":{\"seccomp\":{}}"), "linux.seccomp: not supported yet"},
+        {CFG(",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}"), "linux.sysctl: not supported yet"},
+        {CFG(",\"linux\":{\"sysctl\":[]}"), "linux.sysctl: expected an object"},
+        {CFG(",\"linux\":{\"resources\":[]}"), "linux.resources: expected an object"},
+        {CFG(",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"),
+         "linux.resources.memory: not supported yet"},
+        {CFG(",\"linux\":{\"resources\":{\"devices\":[],\"pids\":{\"limit\":10}}}"),
+         "linux.resources.pids: not supported yet"},
+        {CFG(",\"linux\":{\"resources\":{\"unified\":{\"cpu.max\":\"max\"}}}"),
+         "linux.resources.unified: not supported yet"},
+        {CFG(",\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwm\"}]}}"),
+         "linux.resources.devices[0].allow: required"},
+        {CFG(",\"linux\":{\"resources\":{\"devices\":{}}}"), "linux.resources.devices: expected an array"},
+        {CFG(",\"linux\":{\"intelRdt\":{\"closID\":\"x\"}}"), "linux.intelRdt: not supported yet"},
+        {CFG(",\"linux\":{\"personality\":{\"domain\":\"LINUX32\"}}"),
+         "linux.personality: not supported yet"},
+        {CFG(",\"linux\":{\"timeOffsets\":{\"monotonic\":{\"secs\":1}}}"),
+         "linux.timeOffsets: not supported yet"},
+        {CFG(",\"linux\":{\"mountLabel\":\"system_u:object_r:container_file_t:s0\"}"),
+         "linux.mountLabel: not supported yet"},
+        {CFG(",\"linux\":{\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\"}}"),
+         "linux.memoryPolicy: not supported yet"},
+        {CFG(",\"linux\":{\"netDevices\":{\"eth1\":{}}}"), "linux.netDevices: not supported yet"},
 };
 
 static void test_errors(void **state)
@@ -467,26 +474,28 @@ static void test_errors(void **state)
 
 /* Present but requesting nothing, or not defined by the spec: accepted. */
 static const char *const accepted_cases[] = {
-    CFG(",\"unknownTop\":{\"x\":[1,2]},\"root\":{\"path\":\"rootfs\",\"extra\":1}"),
-    CFG_PROC(",\"unknown\":true,\"user\":{\"uid\":1,\"gid\":1,\"username\":\"x\",\"future\":[]}"),
-    CFG_PROC(",\"apparmorProfile\":\"\",\"selinuxLabel\":\"\",\"oomScoreAdj\":0,\"ioPriority\":null"),
-    CFG_PROC(",\"capabilities\":{},\"rlimits\":[],\"env\":[],\"user\":null"),
-    CFG(",\"hooks\":{},\"annotations\":{}"),
-    CFG(",\"hooks\":{\"prestart\":[],\"poststop\":[]}"),
-    CFG(",\"linux\":{}"),
-    CFG(",\"linux\":null,\"mounts\":null,\"vm\":{\"hypervisor\":{}},\"windows\":{\"layerFolders\":[]}"),
-    CFG(",\"linux\":{\"seccomp\":null,\"sysctl\":{},\"mountLabel\":\"\",\"intelRdt\":null,\"future\":{\"a\":"
-        "1}}"),
-    CFG(",\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
-        "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]}}"),
-    CFG(",\"linux\":{\"resources\":{\"memory\":{},\"cpu\":{\"shares\":0},\"pids\":{\"limit\":0},"
-        "\"blockIO\":{\"weight\":0},\"hugepageLimits\":[],\"disableOOMKiller\":false,\"future\":5}}"),
-    CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]}"),
-    CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]," USERNS_MAPS "}"),
-    CFG(",\"linux\":{\"namespaces\":[{\"type\":\"uts\",\"path\":\"/proc/1/ns/uts\"}]},\"hostname\":\"h\""),
-    CFG(",\"hostname\":\"\",\"domainname\":\"\""),
-    CFG(",\"linux\":{\"rootfsPropagation\":\"\"}"),
-    CFG(",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[],\"gidMappings\":null}]"),
+        CFG(",\"unknownTop\":{\"x\":[1,2]},\"root\":{\"path\":\"rootfs\",\"extra\":1}"),
+        CFG_PROC(",\"unknown\":true,\"user\":{\"uid\":1,\"gid\":1,\"username\":\"x\",\"future\":[]}"),
+        CFG_PROC(",\"apparmorProfile\":\"\",\"selinuxLabel\":\"\",\"oomScoreAdj\":0,\"ioPriority\":null"),
+        CFG_PROC(",\"capabilities\":{},\"rlimits\":[],\"env\":[],\"user\":null"),
+        CFG(",\"hooks\":{},\"annotations\":{}"),
+        CFG(",\"hooks\":{\"prestart\":[],\"poststop\":[]}"),
+        CFG(",\"linux\":{}"),
+        CFG(",\"linux\":null,\"mounts\":null,\"vm\":{\"hypervisor\":{}},\"windows\":{\"layerFolders\":[]}"),
+        CFG(",\"linux\":{\"seccomp\":null,\"sysctl\":{},\"mountLabel\":\"\",\"intelRdt\":null,\"future\":{"
+            "\"a\":"
+            "1}}"),
+        CFG(",\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+            "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]}}"),
+        CFG(",\"linux\":{\"resources\":{\"memory\":{},\"cpu\":{\"shares\":0},\"pids\":{\"limit\":0},"
+            "\"blockIO\":{\"weight\":0},\"hugepageLimits\":[],\"disableOOMKiller\":false,\"future\":5}}"),
+        CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]}"),
+        CFG(",\"linux\":{\"namespaces\":[{\"type\":\"user\"}]," USERNS_MAPS "}"),
+        CFG(",\"linux\":{\"namespaces\":[{\"type\":\"uts\",\"path\":\"/proc/1/ns/"
+            "uts\"}]},\"hostname\":\"h\""),
+        CFG(",\"hostname\":\"\",\"domainname\":\"\""),
+        CFG(",\"linux\":{\"rootfsPropagation\":\"\"}"),
+        CFG(",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[],\"gidMappings\":null}]"),
 };
 
 static void test_accepted(void **state)
@@ -505,7 +514,7 @@ static void test_unknown_keys_keep_values(void **state)
 {
         struct bundle *b = *state;
         struct spec *s =
-            parse_ok(b, CFG_PROC(",\"user\":{\"uid\":7,\"gid\":8,\"future\":{}},\"newField\":[1]"));
+                parse_ok(b, CFG_PROC(",\"user\":{\"uid\":7,\"gid\":8,\"future\":{}},\"newField\":[1]"));
         assert_int_equal(s->process.user.uid, 7);
         assert_int_equal(s->process.user.gid, 8);
         spec_free(s);
@@ -515,7 +524,7 @@ static void test_syntax_error(void **state)
 {
         struct bundle *b = *state;
         _cleanup_free_ char *msg =
-            parse_fails(b, "{\n  \"ociVersion\": \"1.2.0\",\n  \"root\": oops\n}\n", NULL);
+                parse_fails(b, "{\n  \"ociVersion\": \"1.2.0\",\n  \"root\": oops\n}\n", NULL);
         assert_string_equal(msg, "config.json: line 3, column 14: invalid token near 'oops'");
 
         /* Through spec_load, the document is named by its full path. */
@@ -523,7 +532,7 @@ static void test_syntax_error(void **state)
         berth_error *err = NULL;
         assert_null(spec_load(b->dir, &err));
         _cleanup_free_ char *want =
-            xasprintf("%s/config.json: line 3, column 8: '}' expected near '\"root\"'", b->dir);
+                xasprintf("%s/config.json: line 3, column 8: '}' expected near '\"root\"'", b->dir);
         assert_string_equal(berth_error_message(err), want);
         assert_int_equal(berth_error_errno(err), 0);
         berth_error_free(err);
@@ -535,9 +544,9 @@ static void test_syntax_error(void **state)
 static struct spec_mount *parse_one_mount(const struct bundle *b, const char *options, struct spec **out)
 {
         _cleanup_free_ char *text =
-            xasprintf(CFG(",\"mounts\":[{\"destination\":\"/m\",\"type\":\"tmpfs\",\"source\":\"t\","
-                          "\"options\":[%s]}]"),
-                      options);
+                xasprintf(CFG(",\"mounts\":[{\"destination\":\"/m\",\"type\":\"tmpfs\",\"source\":\"t\","
+                              "\"options\":[%s]}]"),
+                          options);
         *out = parse_ok(b, text);
         assert_int_equal((*out)->n_mounts, 1);
         return &(*out)->mounts[0];
@@ -550,19 +559,20 @@ static void test_mount_options(void **state)
         struct spec_mount *m;
 
         m = parse_one_mount(
-            b,
-            "\"ro\",\"nosuid\",\"nodev\",\"noexec\",\"sync\",\"dirsync\",\"remount\",\"mand\","
-            "\"noatime\",\"nodiratime\",\"relatime\",\"strictatime\",\"silent\",\"nosymfollow\","
-            "\"mode=755\",\"size=65536k\"",
-            &s);
+                b,
+                "\"ro\",\"nosuid\",\"nodev\",\"noexec\",\"sync\",\"dirsync\",\"remount\",\"mand\","
+                "\"noatime\",\"nodiratime\",\"relatime\",\"strictatime\",\"silent\",\"nosymfollow\","
+                "\"mode=755\",\"size=65536k\"",
+                &s);
         assert_string_equal(m->destination, "/m");
         assert_string_equal(m->type, "tmpfs");
         assert_string_equal(m->source, "t");
         assert_string_equal(m->options[0], "ro");
         assert_int_equal(strv_len(m->options), 16);
         assert_int_equal(m->flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS |
-                                       MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK | MS_NOATIME | MS_NODIRATIME |
-                                       MS_RELATIME | MS_STRICTATIME | MS_SILENT | MS_NOSYMFOLLOW);
+                                           MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK | MS_NOATIME |
+                                           MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_SILENT |
+                                           MS_NOSYMFOLLOW);
         assert_int_equal(m->clear_flags, 0);
         assert_int_equal(m->propagation, 0);
         assert_string_equal(m->data, "mode=755,size=65536k");
@@ -575,7 +585,7 @@ static void test_mount_options(void **state)
                             &s);
         assert_int_equal(m->flags, MS_NOEXEC);
         assert_int_equal(m->clear_flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_SYNCHRONOUS | MS_MANDLOCK |
-                                             MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME);
+                                                 MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME);
         assert_null(m->data);
         spec_free(s);
 
@@ -599,10 +609,10 @@ static void test_mount_propagation(void **state)
                 const char *name;
                 unsigned long flags;
         } props[] = {
-            {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-            {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-            {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
-            {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+                {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+                {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+                {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+                {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
         };
         for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
                 _cleanup_free_ char *opt = xasprintf("\"%s\"", props[i].name);
@@ -748,14 +758,14 @@ static void test_names(void **state)
                 const char *spec, *proc;
                 int flag;
         } ns[] = {
-            {NS_PID, "pid", "pid", CLONE_NEWPID},
-            {NS_NET, "network", "net", CLONE_NEWNET},
-            {NS_MNT, "mount", "mnt", CLONE_NEWNS},
-            {NS_IPC, "ipc", "ipc", CLONE_NEWIPC},
-            {NS_UTS, "uts", "uts", CLONE_NEWUTS},
-            {NS_USER, "user", "user", CLONE_NEWUSER},
-            {NS_CGROUP, "cgroup", "cgroup", CLONE_NEWCGROUP},
-            {NS_TIME, "time", "time", 0x80},
+                {NS_PID, "pid", "pid", CLONE_NEWPID},
+                {NS_NET, "network", "net", CLONE_NEWNET},
+                {NS_MNT, "mount", "mnt", CLONE_NEWNS},
+                {NS_IPC, "ipc", "ipc", CLONE_NEWIPC},
+                {NS_UTS, "uts", "uts", CLONE_NEWUTS},
+                {NS_USER, "user", "user", CLONE_NEWUSER},
+                {NS_CGROUP, "cgroup", "cgroup", CLONE_NEWCGROUP},
+                {NS_TIME, "time", "time", 0x80},
         };
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
                 assert_string_equal(ns_spec_name(ns[i].t), ns[i].spec);
@@ -772,21 +782,21 @@ static void test_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_minimal, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_full_process, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_full_linux, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_default_round_trip, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_runc_default_accepted, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_errors, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_accepted, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_unknown_keys_keep_values, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_syntax_error, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_mount_options, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_mount_propagation, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_mount_special_options, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_root_path, bundle_setup, bundle_teardown),
-            cmocka_unit_test_setup_teardown(test_load, bundle_setup, bundle_teardown),
-            cmocka_unit_test(test_names),
+                cmocka_unit_test_setup_teardown(test_minimal, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_full_process, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_full_linux, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_default_round_trip, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_runc_default_accepted, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_errors, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_accepted, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_unknown_keys_keep_values, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_syntax_error, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_mount_options, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_mount_propagation, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_mount_special_options, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_root_path, bundle_setup, bundle_teardown),
+                cmocka_unit_test_setup_teardown(test_load, bundle_setup, bundle_teardown),
+                cmocka_unit_test(test_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,8 +117,8 @@ static void numbers_and_strv(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(id_ok),        cmocka_unit_test(id_bad), cmocka_unit_test(error_chain),
-                cmocka_unit_test(files),        cmocka_unit_test(numbers_and_strv),
+                cmocka_unit_test(id_ok), cmocka_unit_test(id_bad),           cmocka_unit_test(error_chain),
+                cmocka_unit_test(files), cmocka_unit_test(numbers_and_strv),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
