@@ -23,6 +23,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBTEST  := $(BUILD)/tests/libberth-run
 
 PYTEST  := /usr/bin/python3 -m pytest
+TESTS   ?= tests/integration
 
 .PHONY: all asan unit integration check check-plain check-asan demo setup clean format bench
 
@@ -54,22 +55,28 @@ $(LIBTEST): tests/lib/libberth-run.c $(BUILD)/libberth.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -lberth -Wl,-rpath,$(abspath $(BUILD))
 
+ASAN_BUILD ?= build-asan
+ASAN_VARS := BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
+             SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC"
+
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC"
+	$(MAKE) $(ASAN_VARS)
 
 unit: all
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
 
 integration: all
-	BERTH=$(abspath $(BUILD))/berth LIBBERTH_RUN=$(abspath $(LIBTEST)) $(PYTEST) -q tests/integration
+	BERTH=$(abspath $(BUILD))/berth LIBBERTH_RUN=$(abspath $(LIBTEST)) $(PYTEST) -q $(TESTS)
 
 check-plain:
 	$(MAKE) unit integration
 
-check-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	        SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC" unit integration
+check-ASAN_BUILD ?= build-asan
+ASAN_VARS := BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
+             SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC"
+
+asan:
+	$(MAKE) $(ASAN_VARS) unit integration
 
 setup:
 	scripts/setup

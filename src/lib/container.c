@@ -121,7 +121,7 @@ struct launch {
         const struct spec *s;
         struct berth_create_options opts;
         bool fifo; /* create: the init waits on the exec fifo; run: on the sync channel */
-        int rootfd, dirfd, statefd;
+        int rootfd, dirfd, fifofd;
         int sync[2];
         struct cgroup *cg;
         int pidfd;
@@ -178,13 +178,12 @@ static int init_wait_start(struct launch *l, berth_error **err)
                 return sync_expect(l->sync[1], SYNC_GO_EXEC, err);
         close(l->sync[1]);
         l->sync[1] = -1;
-        /* Blocks until `start` opens the fifo for reading. */
-        int fd = openat(l->statefd, EXEC_FIFO, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return error_set(err, errno, "open exec fifo");
-        int r = write(fd, "0", 1) == 1 ? 0 : error_set(err, errno, "write exec fifo");
-        close(fd);
-        return r;
+        /* The fifo is open read-write, so this read blocks (no EOF) until `start` writes. */
+        char c;
+        ssize_t n;
+        while ((n = read(l->fifofd, &c, 1)) < 0 && errno == EINTR)
+                ;
+        return n == 1 ? 0 : error_set(err, errno, "read exec fifo");
 }
 
 static _Noreturn void init_main(struct launch *l)
@@ -220,7 +219,7 @@ static int launch_clone(struct launch *l, berth_error **err)
         int min = 3 + l->opts.preserve_fds;
         l->sync[0] = move_above(l->sync[0], min);
         l->sync[1] = move_above(l->sync[1], min);
-        l->statefd = move_above(l->statefd, min);
+        l->fifofd = move_above(l->fifofd, min);
         if (ns_enter_for_children(l->s, saved, err) < 0)
                 return -1;
         struct berth_clone_args args = {
@@ -238,6 +237,8 @@ static int launch_clone(struct launch *l, berth_error **err)
         l->pid = (pid_t)pid;
         close(l->sync[1]);
         l->sync[1] = -1;
+        cleanup_close_(&l->fifofd);
+        l->fifofd = -1;
         return 0;
 }
 
@@ -255,7 +256,7 @@ static void launch_undo(struct launch *l)
 
 static void launch_close(struct launch *l)
 {
-        int *fds[] = {&l->rootfd, &l->dirfd, &l->statefd, &l->sync[0], &l->sync[1], &l->pidfd};
+        int *fds[] = {&l->rootfd, &l->dirfd, &l->fifofd, &l->sync[0], &l->sync[1], &l->pidfd};
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 cleanup_close_(fds[i]);
         cgroup_free(l->cg);
@@ -294,13 +295,15 @@ static int launch_prepare(struct launch *l, berth_error **err)
         saved_from_launch(l, &st);
         if (state_write(l->dirfd, &st, err) < 0)
                 return -1;
-        /* 0622 despite the umask: an init running as a mapped or unprivileged user opens it too. */
-        if (l->fifo &&
-            (mkfifoat(l->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(l->dirfd, EXEC_FIFO, 0622, 0) < 0))
-                return error_set(err, errno, "create exec fifo");
-        l->statefd = openat(l->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (l->statefd < 0)
-                return error_set(err, errno, "open state directory");
+        /* The init holds the exec fifo open read-write from here on: it can then
+         * wait on it whatever user it becomes, and `start` sees a dead init as ENXIO. */
+        if (l->fifo) {
+                if (mkfifoat(l->dirfd, EXEC_FIFO, 0600) < 0)
+                        return error_set(err, errno, "create exec fifo");
+                l->fifofd = openat(l->dirfd, EXEC_FIFO, O_RDWR | O_CLOEXEC);
+                if (l->fifofd < 0)
+                        return error_set(err, errno, "open exec fifo");
+        }
         return sync_pair(l->sync, err);
 }
 
@@ -351,7 +354,7 @@ static void launch_init(struct launch *l, berth_context *ctx, const char *id, co
                              .s = b->spec,
                              .rootfd = -1,
                              .dirfd = -1,
-                             .statefd = -1,
+                             .fifofd = -1,
                              .sync = {-1, -1},
                              .pidfd = -1};
         if (opts)

@@ -75,19 +75,15 @@ static int start_created(berth_context *ctx, struct handle *h, const char *id, b
         if (h->status != BERTH_CREATED)
                 return error_set(err, 0, "cannot start container `%s`: it is %s", id,
                                  berth_status_name(h->status));
-        _cleanup_close_ int fifo = openat(h->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fifo < 0)
+        /* No reader means the init is gone. */
+        _cleanup_close_ int fifo = openat(h->dirfd, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fifo < 0) {
+                if (errno == ENXIO)
+                        return error_set(err, 0, "cannot start container `%s`: it is stopped", id);
                 return error_set(err, errno, "container `%s`: open exec fifo", id);
-        _cleanup_close_ int pidfd = init_pidfd(&h->st);
-        if (pidfd < 0)
-                return error_set(err, 0, "cannot start container `%s`: it is stopped", id);
-        /* The init writes one byte once it has the fifo open; if it dies instead, the pidfd tells. */
-        struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-        char c;
-        while (poll(p, 2, -1) < 0 && errno == EINTR)
-                ;
-        if (!(p[0].revents & POLLIN) || read(fifo, &c, 1) != 1)
-                return error_set(err, 0, "container `%s`: the init exited before start", id);
+        }
+        if (write(fifo, "0", 1) != 1)
+                return error_set(err, errno, "container `%s`: write exec fifo", id);
         unlinkat(h->dirfd, EXEC_FIFO, 0);
         ctx_debug(ctx, "container %s: started", id);
         return 0;

@@ -11,7 +11,7 @@ int state_root_open(const char *root, berth_error **err)
 {
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) {
-                int r = mkdir_p(root, 0711);
+                int r = mkdir_p(root, 0700);
                 if (r < 0)
                         return error_set(err, -r, "create state root `%s`", root);
                 fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -39,8 +39,7 @@ static int open_dir(int rootfd, const char *id, bool lock, berth_error **err)
 
 int state_dir_create(int rootfd, const char *id, berth_error **err)
 {
-        /* 0711: an init running as another (mapped) user still opens the exec fifo by name. */
-        if (mkdirat(rootfd, id, 0711) < 0) {
+        if (mkdirat(rootfd, id, 0700) < 0) {
                 if (errno == EEXIST)
                         return error_set(err, 0, "container `%s` already exists", id);
                 return error_set(err, errno, "create state of container `%s`", id);
