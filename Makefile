@@ -71,11 +71,7 @@ integration: all
 check-plain:
 	$(MAKE) unit integration
 
-check-ASAN_BUILD ?= build-asan
-ASAN_VARS := BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
-             SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC"
-
-asan:
+check-asan:
 	$(MAKE) $(ASAN_VARS) unit integration
 
 setup:
@@ -92,6 +88,6 @@ format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) src/lib/*.h include/*.h tests/unit/*.c tests/lib/*.c
 
 clean:
-	rm -rf build build-asan
+	rm -rf build $(ASAN_BUILD)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
