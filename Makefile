@@ -12,7 +12,8 @@ HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
 OPT     ?= -O2 -g
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Iinclude -Isrc/lib
 LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now $(SAN)
-LIBS    := -ljansson
+LIBS    := -ljansson $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp) \
+           $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -lm
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))

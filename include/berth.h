@@ -38,12 +38,20 @@ typedef void (*berth_log_fn)(void *data, const char *msg);
 BERTH_EXPORT berth_context *berth_context_new(const char *root, berth_log_fn debug, void *debug_data,
                                               berth_error **err);
 BERTH_EXPORT void berth_context_free(berth_context *ctx);
+/* Where warnings go: failed poststart and poststop hooks, which by the OCI
+ * spec do not fail the operation.  Without a sink they are dropped. */
+BERTH_EXPORT void berth_context_set_warn(berth_context *ctx, berth_log_fn warn, void *warn_data);
 
 /* A bundle whose config.json has been read and fully validated. */
 typedef struct berth_bundle berth_bundle;
 
 BERTH_EXPORT berth_bundle *berth_bundle_load(const char *dir, berth_error **err);
 BERTH_EXPORT void berth_bundle_free(berth_bundle *bundle);
+/* Add annotations to a loaded bundle as if its config.json had them (`kv`:
+ * key, value, ..., NULL; a key given again replaces the value).  This is how
+ * the berth.net.* / berth.ipc.* settings come from a command line; they are
+ * checked together, and on error the bundle is left as it was. */
+BERTH_EXPORT int berth_bundle_set_annotations(berth_bundle *bundle, const char *const *kv, berth_error **err);
 
 /* The default config.json `berth spec` writes (a NUL-terminated JSON text). */
 BERTH_EXPORT char *berth_spec_default(void);
@@ -54,6 +62,13 @@ struct berth_create_options {
         bool no_pivot;              /* MS_MOVE + chroot instead of pivot_root */
         bool no_new_keyring;        /* keep the caller's session keyring */
         int preserve_fds;           /* pass fds 3 .. 3+N-1 on to the process */
+        /* Socket activation: the caller's fds 3 .. 3+N-1 (before the preserved
+         * ones) go to the process with LISTEN_FDS=N and LISTEN_PID set to its pid. */
+        int listen_fds;
+        /* An sd_notify socket (NOTIFY_SOCKET): berth binds a socket into the
+         * container at /run/notify/notify.sock and, once the container says
+         * READY=1, passes READY=1 and MAINPID on to this one; or NULL. */
+        const char *notify_socket;
 };
 
 /* Create: set everything up and leave the init waiting for berth_start(). */
@@ -65,7 +80,8 @@ BERTH_EXPORT int berth_start(berth_context *ctx, const char *id, berth_error **e
 struct berth_exit_status {
         int exit_code;   /* the shell convention: code, 128+signal, 137 for an OOM kill */
         int signal;      /* the terminating signal, or 0 */
-        bool oom_killed; /* the cgroup's OOM killer ended it */
+        bool oom_killed; /* the OOM killer killed a process of the container while it ran
+                          * (Docker's OOMKilled); exit_code is 137 when that was the init */
 };
 
 /* Called once the container's process exists, before it executes the
@@ -82,10 +98,51 @@ struct berth_run_options {
 };
 
 /* Run = create + start.  Unless detached, waits for the init to end, fills
- * `status`, and deletes the container (unless `keep`). */
+ * `status`, and deletes the container (unless `keep`).  With
+ * process.terminal and no console socket, the foreground proxies the
+ * caller's fds 0 and 1 to the container's terminal (raw mode while it runs
+ * when fd 0 is a terminal, window size changes passed on). */
 BERTH_EXPORT int berth_run(berth_context *ctx, const char *id, const berth_bundle *bundle,
                            const struct berth_run_options *opts, struct berth_exit_status *status,
                            berth_error **err);
+
+/* Exec: a new process in a running container.  Without `process_file` it is
+ * the container's own process (its config.json as saved at create: env, cwd,
+ * user, capabilities, rlimits, no_new_privs, oomScoreAdj) running `args`;
+ * with it, the OCI process object in that file.  Either way the fields set
+ * below override it.  The process joins every namespace and the cgroup of
+ * the container and gets its seccomp filter. */
+struct berth_exec_options {
+        const char *process_file;    /* an OCI process JSON, or NULL */
+        char *const *args;           /* NULL-terminated; required without process_file */
+        bool tty;                    /* allocate a terminal (process.terminal = true) */
+        const char *console_socket;  /* send the pty master here (with `detach`) */
+        const char *cwd;             /* or NULL */
+        char *const *env;            /* "KEY=value" entries replacing the same keys, or NULL */
+        bool set_uid, set_gid;       /* override process.user.uid / gid */
+        uint32_t uid, gid;
+        const uint32_t *additional_gids; /* appended to process.user.additionalGids */
+        size_t n_additional_gids;
+        char *const *caps;           /* capability names added to the bounding, effective and permitted
+                                      * sets (and ambient when inheritable is not empty) */
+        bool no_new_privs;           /* set no_new_privs (never clears it) */
+        const char *apparmor_profile; /* or NULL */
+        const char *process_label;   /* SELinux label, or NULL */
+        bool detach;                 /* return once the process runs */
+        const char *pid_file;        /* write its pid here (atomically), or NULL */
+        int preserve_fds;            /* pass fds 3 .. 3+N-1 on to the process */
+        bool ignore_paused;          /* exec into a paused container too */
+        char *const *cgroups;        /* sub-cgroups to run in: "path" or "ctrl[,ctrl]:path", relative
+                                      * to the container's cgroup; or NULL */
+        bool forward_signals;        /* relay the caller's signals to the process */
+        berth_start_cb on_start;     /* called with the process's pid before it executes */
+        void *on_start_data;
+};
+
+/* Unless detached, waits for the process and fills `status`.  A foreground
+ * terminal without a console socket is proxied to the caller's fds 0 and 1. */
+BERTH_EXPORT int berth_exec(berth_context *ctx, const char *id, const struct berth_exec_options *opts,
+                            struct berth_exit_status *status, berth_error **err);
 
 /* Signal the init, or with `all` every process in the container's cgroup. */
 BERTH_EXPORT int berth_kill(berth_context *ctx, const char *id, int signal, bool all, berth_error **err);
@@ -93,6 +150,60 @@ BERTH_EXPORT int berth_kill(berth_context *ctx, const char *id, int signal, bool
 /* Remove a stopped container; `force` kills a live one first and succeeds
  * when the container does not exist. */
 BERTH_EXPORT int berth_delete(berth_context *ctx, const char *id, bool force, berth_error **err);
+
+/* ---- resources and cgroup control ----------------------------------------
+ * Each works on cgroup v1, v2 and hybrid hosts alike. */
+
+/* Change the resources of a created, running or paused container.
+ * `resources_json` is a LinuxResources object (config.json's
+ * linux.resources, as `runc update --resources` reads it); what it leaves
+ * out stays as it is, and zeros mean "unchanged" the way Docker sends them.
+ * The device list cannot be changed. */
+BERTH_EXPORT int berth_update(berth_context *ctx, const char *id, const char *resources_json,
+                              berth_error **err);
+/* Freeze every process of a running container (v1 freezer, v2
+ * cgroup.freeze) / thaw a paused one.  A paused container's status is
+ * BERTH_PAUSED; SIGKILL through berth_kill and berth_delete(force) thaw it
+ * so that it can die. */
+BERTH_EXPORT int berth_pause(berth_context *ctx, const char *id, berth_error **err);
+BERTH_EXPORT int berth_resume(berth_context *ctx, const char *id, berth_error **err);
+/* Every process in the container's cgroup (host pids, sorted, unique).
+ * *pids is malloc'd for the caller (free()), NULL when *n is 0. */
+BERTH_EXPORT int berth_pids(berth_context *ctx, const char *id, int **pids, size_t *n, berth_error **err);
+/* Resource usage of a live container as JSON text: the `data` object of
+ * runc's `events --stats` ({"cpu":…,"cpuset":…,"memory":{"usage":…,"swap":…,
+ * "kernel":…,"kernelTCP":…,"raw":…},"pids":…,"blkio":…,"hugetlb":…}), with
+ * runc's field names.  The caller free()s it. */
+BERTH_EXPORT char *berth_stats(berth_context *ctx, const char *id, berth_error **err);
+
+/* OOM notification: a watch on the container's memory cgroup.  Its fd
+ * (owned by the watch, valid until berth_oom_watch_free) polls readable
+ * when the OOM killer strikes; berth_oom_watch_read then returns how many
+ * OOM events happened since the last read (0 for none, e.g. when the
+ * cgroup went away).  Fails when the host has no memory controller. */
+typedef struct berth_oom_watch berth_oom_watch;
+BERTH_EXPORT berth_oom_watch *berth_oom_watch_new(berth_context *ctx, const char *id, berth_error **err);
+BERTH_EXPORT int berth_oom_watch_fd(const berth_oom_watch *watch);
+BERTH_EXPORT int berth_oom_watch_read(berth_oom_watch *watch);
+BERTH_EXPORT void berth_oom_watch_free(berth_oom_watch *watch);
+
+enum berth_event_type {
+        BERTH_EVENT_STATS, /* stats_json holds what berth_stats returns */
+        BERTH_EVENT_OOM,   /* the OOM killer struck; stats_json is NULL */
+};
+struct berth_event {
+        enum berth_event_type type;
+        const char *id;
+        const char *stats_json; /* owned by the library, valid during the callback */
+};
+/* Return 0 to go on, anything else to stop the stream. */
+typedef int (*berth_event_cb)(void *data, const struct berth_event *event);
+/* Stream a live container's events: stats at once and then every
+ * `interval_ms` (none when 0), and an OOM event whenever the OOM killer
+ * strikes, until the container's init exits (returns 0) or the callback
+ * stops it (returns 1); < 0 on error. */
+BERTH_EXPORT int berth_events(berth_context *ctx, const char *id, unsigned interval_ms, berth_event_cb cb,
+                              void *data, berth_error **err);
 
 enum berth_status {
         BERTH_CREATING,

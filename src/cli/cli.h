@@ -19,7 +19,7 @@
  * value is the exit status to return right away. */
 #define CLI_CONTINUE (-1)
 /* The most options one command (or the global table) may declare. */
-#define CLI_MAX_OPTIONS 16
+#define CLI_MAX_OPTIONS 32
 
 enum cli_log_format {
         CLI_LOG_TEXT,
@@ -49,6 +49,7 @@ struct cli_command {
         const char *args; /* the positional arguments, for the usage line */
         const char *summary;
         int min_args, max_args;
+        bool in_order; /* options stop at the first argument (exec: the command's own follow) */
         const struct cli_option *options; /* ends with a zeroed entry; --help is implicit */
         /* Store one parsed option in `opts`; 0, or an exit status after reporting. */
         int (*set_option)(struct cli *cli, void *opts, int val, const char *arg);
@@ -62,7 +63,8 @@ struct cli_args {
 };
 
 extern const struct cli_command cli_cmd_spec, cli_cmd_create, cli_cmd_start, cli_cmd_run, cli_cmd_state,
-    cli_cmd_kill, cli_cmd_delete, cli_cmd_list;
+    cli_cmd_kill, cli_cmd_delete, cli_cmd_list, cli_cmd_exec;
+extern const struct cli_command cli_cmd_update, cli_cmd_pause, cli_cmd_resume, cli_cmd_ps, cli_cmd_events;
 
 /* ---- options.c: getopt tables built from cli_option arrays --------------- */
 
@@ -91,6 +93,8 @@ int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...) CLI_
 void cli_debug(struct cli *cli, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* The berth_log_fn given to the library when --debug is on; `data` is the struct cli. */
 void cli_debug_log(void *data, const char *msg);
+/* The library's warning sink (berth_context_set_warn); `data` is the struct cli. */
+void cli_warn_log(void *data, const char *msg);
 
 /* ---- main.c ------------------------------------------------------------- */
 
@@ -103,9 +107,26 @@ void *cli_xcalloc(size_t n, size_t size);
 
 /* ---- cmd_create.c: what create and run share ---------------------------- */
 
+/* The annotations the network options set, one slot each (cmd_create.c names them). */
+enum {
+        CLI_NET_MODE,
+        CLI_NET_CONTAINER,
+        CLI_NET_BRIDGE, /* from here on in the order of CLI_OPT_NET_BRIDGE.. */
+        CLI_NET_ADDRESS,
+        CLI_NET_GATEWAY,
+        CLI_NET_ADDRESS6,
+        CLI_NET_GATEWAY6,
+        CLI_NET_MTU,
+        CLI_NET_IFNAME,
+        CLI_NET_MAC,
+        CLI_IPC_CONTAINER,
+        CLI_NET_SLOTS,
+};
+
 struct cli_create_args {
         const char *bundle;
         struct berth_create_options opts;
+        const char *net[CLI_NET_SLOTS]; /* values given by --net, --net-*, --ipc; NULL when not */
 };
 
 enum {
@@ -114,6 +135,17 @@ enum {
         CLI_OPT_NO_PIVOT,
         CLI_OPT_NO_NEW_KEYRING,
         CLI_OPT_PRESERVE_FDS,
+        CLI_OPT_NET,
+        CLI_OPT_NET_BRIDGE, /* ..to CLI_OPT_NET_MAC in the order of CLI_NET_BRIDGE.. */
+        CLI_OPT_NET_ADDRESS,
+        CLI_OPT_NET_GATEWAY,
+        CLI_OPT_NET_ADDRESS6,
+        CLI_OPT_NET_GATEWAY6,
+        CLI_OPT_NET_MTU,
+        CLI_OPT_NET_IFNAME,
+        CLI_OPT_NET_MAC,
+        CLI_OPT_IPC,
+        CLI_OPT_NOTIFY_SOCKET,
         CLI_OPT_CREATE_END, /* run's own long-only options start here */
 };
 
@@ -124,15 +156,27 @@ enum {
         {"console-socket", CLI_OPT_CONSOLE_SOCKET, "SOCKET", "send the pty master to this unix socket"}, \
         {"no-pivot", CLI_OPT_NO_PIVOT, NULL, "move the rootfs and chroot instead of pivot_root"}, \
         {"no-new-keyring", CLI_OPT_NO_NEW_KEYRING, NULL, "keep the caller's session keyring"}, \
-        {"preserve-fds", CLI_OPT_PRESERVE_FDS, "N", "pass fds 3 .. 3+N-1 on to the process"}
+        {"preserve-fds", CLI_OPT_PRESERVE_FDS, "N", "pass fds 3 .. 3+N-1 on to the process"}, \
+        {"net", CLI_OPT_NET, "MODE", "`none`, `bridge` or `container:ID` (berth.net.mode/.container)"}, \
+        {"net-bridge", CLI_OPT_NET_BRIDGE, "NAME", "existing bridge for the veth pair (berth.net.bridge)"}, \
+        {"net-address", CLI_OPT_NET_ADDRESS, "CIDR", "IPv4 address/prefix inside (berth.net.address)"}, \
+        {"net-gateway", CLI_OPT_NET_GATEWAY, "IP", "IPv4 default route via IP (berth.net.gateway)"}, \
+        {"net-address6", CLI_OPT_NET_ADDRESS6, "CIDR", "IPv6 address/prefix inside (berth.net.address6)"}, \
+        {"net-gateway6", CLI_OPT_NET_GATEWAY6, "IP", "IPv6 default route via IP (berth.net.gateway6)"}, \
+        {"net-mtu", CLI_OPT_NET_MTU, "N", "MTU of both veth ends (berth.net.mtu)"}, \
+        {"net-ifname", CLI_OPT_NET_IFNAME, "NAME", "name inside, default eth0 (berth.net.ifname)"}, \
+        {"net-mac", CLI_OPT_NET_MAC, "MAC", "MAC address inside (berth.net.mac)"}, \
+        {"ipc", CLI_OPT_IPC, "container:ID", "join the IPC namespace of ID (berth.ipc.container)"}, \
+        {"notify-socket", CLI_OPT_NOTIFY_SOCKET, "SOCKET", "pass the container's sd_notify READY here (default: $NOTIFY_SOCKET)"}
 /* clang-format on */
 
 void cli_create_args_init(struct cli_create_args *a);
 /* Store one of CLI_CREATE_OPTIONS; 0, or 1 after reporting a bad value. */
 int cli_create_set_option(struct cli *cli, const char *cmd, struct cli_create_args *a, int val,
                           const char *arg);
-/* Check the id and load the bundle; NULL after reporting the error. */
-berth_bundle *cli_bundle_load(struct cli *cli, const char *id, const char *dir);
+/* Check the id, load the bundle and apply the network options to it; NULL
+ * after reporting the error. */
+berth_bundle *cli_bundle_load(struct cli *cli, const char *id, const struct cli_create_args *a);
 
 /* ---- ownership ---------------------------------------------------------- */
 

@@ -47,7 +47,7 @@ static int run_main(struct cli *cli, int argc, char **argv)
         r = cli_parse(cli, &cli_cmd_run, argc, argv, &a, &pos);
         if (r != CLI_CONTINUE)
                 return r;
-        bundle = cli_bundle_load(cli, pos.v[0], a.create.bundle);
+        bundle = cli_bundle_load(cli, pos.v[0], &a.create);
         if (!bundle)
                 return 1;
         ctx = cli_context(cli);

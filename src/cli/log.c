@@ -171,6 +171,17 @@ int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
         return 1;
 }
 
+/* Warnings from the library (failed poststart/poststop hooks): shown, never fatal. */
+void cli_warn_log(void *data, const char *msg)
+{
+        struct cli *cli = data;
+
+        if (stderr_is_text(cli))
+                fprintf(stderr, "berth: warning: %s\n", msg);
+        if (cli->log_path || cli->log_format == CLI_LOG_JSON)
+                emit(cli, "warning", msg);
+}
+
 void cli_debug_log(void *data, const char *msg)
 {
         emit(data, "debug", msg);

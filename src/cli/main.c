@@ -15,7 +15,9 @@ enum {
 };
 
 static const struct cli_option global_options[] = {
-        {"root", OPT_ROOT, "DIR", "directory for container state (default: " BERTH_DEFAULT_ROOT ")"},
+        {"root", OPT_ROOT, "DIR",
+         "directory for container state (default: " BERTH_DEFAULT_ROOT
+         ", or $XDG_RUNTIME_DIR/berth when not root)"},
         {"log", OPT_LOG, "FILE", "append log lines to FILE"},
         {"log-format", OPT_LOG_FORMAT, "FORMAT", "format of log lines: text or json (default: text)"},
         {"debug", OPT_DEBUG, NULL, "log debug messages"},
@@ -25,8 +27,9 @@ static const struct cli_option global_options[] = {
 };
 
 static const struct cli_command *const commands[] = {
-        &cli_cmd_spec,  &cli_cmd_create, &cli_cmd_start,  &cli_cmd_run,
+        &cli_cmd_spec,  &cli_cmd_create, &cli_cmd_start,  &cli_cmd_run,    &cli_cmd_exec,
         &cli_cmd_state, &cli_cmd_kill,   &cli_cmd_delete, &cli_cmd_list,
+        &cli_cmd_pause, &cli_cmd_resume, &cli_cmd_ps,     &cli_cmd_events, &cli_cmd_update,
 };
 
 /* What the global options asked for besides settings in struct cli; errors
@@ -66,13 +69,30 @@ void *cli_xcalloc(size_t n, size_t size)
         return p;
 }
 
+/* As runc: a non-root caller cannot write /run, so its state goes where its
+ * session keeps runtime files. */
+static const char *default_root(void)
+{
+        static char *root;
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (geteuid() == 0 || !xdg || !*xdg)
+                return NULL;
+        if (!root)
+                root = cli_xasprintf("%s/berth", xdg);
+        return root;
+}
+
 berth_context *cli_context(struct cli *cli)
 {
         _cleanup_error_ berth_error *err = NULL;
+        if (!cli->root)
+                cli->root = default_root();
         berth_context *ctx = berth_context_new(cli->root, cli->debug ? cli_debug_log : NULL, cli, &err);
 
         if (!ctx)
                 cli_error(cli, err);
+        else
+                berth_context_set_warn(ctx, cli_warn_log, cli);
         return ctx;
 }
 

@@ -121,7 +121,7 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
         char msg[256];
         int c;
 
-        cli_options_build(cmd->options, ":", longopts, shortopts, sizeof shortopts);
+        cli_options_build(cmd->options, cmd->in_order ? "+:" : ":", longopts, shortopts, sizeof shortopts);
         optind = 0; /* glibc: start over on a new argv */
         opterr = 0;
         while ((c = getopt_long_only(argc, argv, shortopts, longopts, NULL)) != -1) {

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "cgroups.h"
 
+#include "cgroup_backend.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -136,7 +138,7 @@ static bool mount_has_controllers(const char *options, const char *controllers)
         return true;
 }
 
-static bool dir_has_controller(const struct cgroup_dir *d, const char *controller)
+bool cgroup_dir_has_controller(const struct cgroup_dir *d, const char *controller)
 {
         return !d->v2 && list_has(d->controllers, controller, strlen(controller));
 }
@@ -314,6 +316,10 @@ struct cgroup *cgroup_resolve(const char *self_text, const char *mountinfo_text,
                         d->controllers = xstrdup(hs[i].controllers);
                         d->mount = xstrdup(m->mountpoint);
                         d->path = xstrdup(path_below(path, m->root));
+                        const char *base = cgroups_path && cgroups_path[0] == '/'
+                                                   ? "/"
+                                                   : path_below(hs[i].path, m->root);
+                        d->base = xstrdup(base ? base : "/");
                         d->v2 = hs[i].v2;
                 }
                 free(path);
@@ -397,7 +403,7 @@ static int dir_made(struct cgroup_dir *d, char *full, size_t end, berth_error **
         full[end] = '\0';
         if (!d->top)
                 d->top = xstrdup(full + mlen);
-        int r = dir_has_controller(d, "cpuset") ? cpuset_fill(full, mlen, err) : 0;
+        int r = cgroup_dir_has_controller(d, "cpuset") ? cpuset_fill(full, mlen, err) : 0;
         full[end] = c;
         return r;
 }
@@ -469,6 +475,30 @@ static int remove_up(const char *mount, const char *path, const char *top, bool 
         }
 }
 
+/* cgroup2 hands a controller to a child only when its parent lists it in
+ * cgroup.subtree_control: turn on what each level offers, from the cgroup
+ * the container's path hangs off (the caller's own, or the root for an
+ * absolute cgroupsPath) down to the container's parent.  Best effort: a
+ * refusal shows up later as "the X controller is not available" when a
+ * resource needs X. */
+static void enable_controllers(const struct cgroup_dir *d)
+{
+        if (!d->v2 || !d->base || strcmp(d->path, "/") == 0 || !path_is_ancestor(d->base, d->path))
+                return;
+        _cleanup_free_ char *full = cgroup_dir_path(d);
+        size_t mlen = strlen(d->mount), leaf = strlen(full);
+        size_t q = strcmp(d->base, "/") == 0 ? mlen : mlen + strlen(d->base);
+        while (leaf > mlen && full[leaf] != '/')
+                leaf--;
+        while (q <= leaf) {
+                char c = full[q];
+                full[q] = '\0';
+                cg_v2_enable_controllers(full);
+                full[q] = c;
+                q = (size_t)(strchrnul(full + q + 1, '/') - full);
+        }
+}
+
 struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_error **err)
 {
         _cleanup_free_ char *self = read_file_at(AT_FDCWD, "/proc/self/cgroup", NULL);
@@ -485,8 +515,10 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
         if (!cg)
                 return NULL;
         for (size_t i = 0; i < cg->n; i++) {
-                if (dir_create(&cg->dirs[i], err) == 0)
+                if (dir_create(&cg->dirs[i], err) == 0) {
+                        enable_controllers(&cg->dirs[i]);
                         continue;
+                }
                 for (size_t j = 0; j <= i; j++)
                         if (cg->dirs[j].top)
                                 remove_up(cg->dirs[j].mount, cg->dirs[j].path, cg->dirs[j].top, false, NULL);
@@ -496,7 +528,7 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
         return cg;
 }
 
-/* ---- enter, pids, kill, frozen ------------------------------------------ */
+/* ---- enter, pids, kill ------------------------------------------ */
 
 int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err)
 {
@@ -508,7 +540,7 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err)
                 int r = write_file_at(AT_FDCWD, file, buf, (size_t)len, 0);
                 if (r == 0)
                         continue;
-                if (r == -ENOSPC && dir_has_controller(&cg->dirs[i], "cpuset"))
+                if (r == -ENOSPC && cgroup_dir_has_controller(&cg->dirs[i], "cpuset"))
                         return error_set(err, -r, "join cgroup `%s`: its cpuset.cpus or cpuset.mems is empty",
                                          dir);
                 if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
@@ -618,27 +650,6 @@ int cgroup_kill(const struct cgroup *cg, int sig, berth_error **err)
         return r;
 }
 
-static bool file_starts_with(const struct cgroup_dir *d, const char *name, const char *want)
-{
-        _cleanup_free_ char *dir = cgroup_dir_path(d);
-        _cleanup_free_ char *file = xasprintf("%s/%s", dir, name);
-        _cleanup_free_ char *v = read_file_at(AT_FDCWD, file, NULL);
-        return v && str_has_prefix(v, want);
-}
-
-bool cgroup_frozen(const struct cgroup *cg)
-{
-        /* On hybrid hosts our tasks are frozen through the v1 freezer when
-         * there is one; the cgroup2 side then says nothing about them. */
-        for (size_t i = 0; i < cg->n; i++)
-                if (dir_has_controller(&cg->dirs[i], "freezer"))
-                        return file_starts_with(&cg->dirs[i], "freezer.state", "FROZEN");
-        for (size_t i = 0; i < cg->n; i++)
-                if (cg->dirs[i].v2)
-                        return file_starts_with(&cg->dirs[i], "cgroup.freeze", "1");
-        return false;
-}
-
 /* ---- destroy ------------------------------------------------------------ */
 
 static long long now_ns(void)
@@ -722,6 +733,7 @@ void cgroup_free(struct cgroup *cg)
                 free(cg->dirs[i].mount);
                 free(cg->dirs[i].path);
                 free(cg->dirs[i].top);
+                free(cg->dirs[i].base);
         }
         free(cg->dirs);
         free(cg);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "spec_resources.h"
 #include "utils.h"
 
 struct cgroup_dir {
@@ -19,6 +20,10 @@ struct cgroup_dir {
         char *path;
         char *top; /* the highest directory berth created for it (removed on destroy), or NULL;
                     * like `path`, relative to `mount` */
+        /* Where the container's path hangs off, relative to `mount`: the
+         * caller's own cgroup for a relative cgroupsPath, "/" for an absolute
+         * one.  Known only at create (NULL when read from state.json). */
+        char *base;
         bool v2;
 };
 
@@ -48,13 +53,50 @@ int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, berth_error **
 /* Send `sig` to every process in the cgroup (SIGKILL through cgroup.kill
  * where the kernel has it, which also catches processes forked meanwhile). */
 int cgroup_kill(const struct cgroup *cg, int sig, berth_error **err);
-/* True when the cgroup is frozen (v1 freezer.state FROZEN / v2 cgroup.freeze 1). */
+/* True when the cgroup is frozen (v1 freezer.state FROZEN or FREEZING / v2 cgroup.freeze 1). */
 bool cgroup_frozen(const struct cgroup *cg);
+/* Freeze or thaw every task, and wait until the kernel says it is done. */
+int cgroup_freeze(const struct cgroup *cg, bool frozen, berth_error **err);
+
+/* Apply `r`, each resource through the hierarchy holding its controller.
+ * `update`: a change to a live container (memory.checkBeforeUpdate, and a
+ * swap value measured against the limit in force).  Errors name the field:
+ * `linux.resources.blockIO.weight: the blkio controller has no
+ * \`blkio.weight\` on this host`. */
+int cgroup_set(const struct cgroup *cg, const struct res_resources *r, bool update, berth_error **err);
+/* The allowed-device list: v1 devices.allow/deny in order, or on cgroup2 an
+ * eBPF filter attached to the container's directory. */
+int cgroup_set_devices(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
+                       berth_error **err);
+/* Usage as runc's `events --stats` data object (cpu, cpuset, memory, pids,
+ * blkio, hugetlb, ...); cgroup_stats_text() prints it, unlimited values as
+ * 2^64-1 the way runc does. */
+json_t *cgroup_stats(const struct cgroup *cg);
+char *cgroup_stats_text(const json_t *stats);
+/* OOM kills the memory controller has counted (0 without one). */
+uint64_t cgroup_oom_kills(const struct cgroup *cg);
+
+/* A pollable fd that becomes readable when the container's memory cgroup
+ * meets the OOM killer (v1: eventfd on memory.oom_control; v2: inotify on
+ * memory.events). */
+struct cgroup_oom_watch {
+        int fd, aux_fd;
+        bool v2;
+        char *dir;
+        uint64_t seen; /* the OOMs accounted for, in the kernel's counting */
+};
+int cgroup_oom_watch_open(const struct cgroup *cg, struct cgroup_oom_watch *w, berth_error **err);
+/* After fd polled readable: how many OOM events happened (0: none, or the
+ * cgroup is gone). */
+int cgroup_oom_watch_read(struct cgroup_oom_watch *w);
+void cgroup_oom_watch_close(struct cgroup_oom_watch *w);
 /* Remove the container's directories (waiting briefly for dying tasks) and
  * the empty parents berth created.  Missing directories are not an error. */
 int cgroup_destroy(const struct cgroup *cg, berth_error **err);
 void cgroup_free(struct cgroup *cg);
 
+/* Whether a v1 hierarchy carries `controller`. */
+bool cgroup_dir_has_controller(const struct cgroup_dir *d, const char *controller);
 /* The directory on the host: mount + path.  Caller frees. */
 char *cgroup_dir_path(const struct cgroup_dir *d);
 

@@ -10,15 +10,23 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cgroups.h"
+#include "console.h"
 #include "container.h"
+#include "control.h"
+#include "hooks.h"
 #include "namespaces.h"
+#include "net.h"
+#include "notify.h"
 #include "process.h"
 #include "rootfs.h"
+#include "security.h"
+#include "sysctl.h"
 #include "state.h"
 #include "sync.h"
 #include "syscalls.h"
@@ -120,42 +128,58 @@ struct launch {
         const char *id;
         const struct spec *s;
         struct berth_create_options opts;
-        bool fifo; /* create: the init waits on the exec fifo; run: on the sync channel */
+        bool fifo;   /* create: the init waits on the exec fifo; run: on the sync channel */
+        bool detach; /* create, run -d: nobody stays to proxy a terminal */
         int rootfd, dirfd, fifofd;
+        int console_sock; /* connected --console-socket, or -1 */
+        int master;       /* pty master kept for a foreground run, or -1 */
+        struct spec *notify_spec; /* the spec with the notify socket's mount, owned */
+        int notify_fd;            /* run: the container's notify socket, or -1 */
         int sync[2];
         struct cgroup *cg;
         int pidfd;
         pid_t pid;
         char *created;
+        struct net_launch net;
+        int startfd;    /* create with startContainer/poststart hooks: the start fifo (hooks.h), or -1 */
+        pid_t host_pid; /* in the init: its pid as the runtime sees it, for the hooks' state */
 };
 
 static int check_supported(const struct launch *l, berth_error **err)
 {
         const struct spec *s = l->s;
-        if (s->process.terminal)
-                return error_set(err, 0, "process.terminal: not supported yet");
-        if (l->opts.console_socket)
-                return error_set(err, 0, "--console-socket: not supported yet");
-        if (l->opts.preserve_fds < 0)
+        if (console_check(s->process.terminal, l->detach, l->opts.console_socket, err) < 0)
+                return -1;
+        if (l->opts.preserve_fds < 0 || l->opts.listen_fds < 0)
                 return error_set(err, 0, "--preserve-fds: expected a non-negative number");
-        for (size_t i = 0; i < s->n_mounts; i++) {
-                const struct spec_mount *m = &s->mounts[i];
-                if (m->rec_attr_set || m->rec_attr_clear || m->tmpcopyup || m->idmap || m->recursive_idmap)
-                        return error_set(err, 0,
-                                         "mounts[%zu].options: recursive attributes, `tmpcopyup` and "
-                                         "id-mapped mounts: not supported yet",
-                                         i);
-        }
         if (!s->namespaces[NS_MNT].present)
                 return error_set(err, 0, "linux.namespaces: a mount namespace is required");
-        return ns_check_paths(s, err);
+        if (ns_check_paths(s, err) < 0)
+                return -1;
+        return sysctl_check_host(s, err);
+}
+
+/* Mounts made, not pivoted yet: the prestart, createRuntime and createContainer hooks' moment. */
+static int init_before_pivot(void *data, berth_error **err)
+{
+        struct launch *l = data;
+        return hooks_init_create(l->s, l->id, l->sync[1], &l->host_pid, err);
 }
 
 static int init_setup(struct launch *l, berth_error **err)
 {
         const struct spec *s = l->s;
-        if (sync_expect(l->sync[1], SYNC_GO_SETUP, err) < 0)
+        /* Detached id-mapped mounts come first; unused ones close at exec. */
+        _cleanup_free_ int *idmap_fds = NULL;
+        if (idmap_receive_mounts(s, l->sync[1], &idmap_fds, err) < 0 ||
+            sync_expect(l->sync[1], SYNC_GO_SETUP, err) < 0)
                 return -1;
+        /* A rootless init was left dumpable for its id maps (launch_clone). */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return error_set(err, errno, "make the init non-dumpable");
+        /* Its own session: no way back to the caller's terminal (TIOCSTI). */
+        if (setsid() < 0)
+                return error_set(err, errno, "start a new session");
         if (s->namespaces[NS_USER].present && !s->namespaces[NS_USER].path &&
             (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 return error_set(err, errno, "become root in the user namespace");
@@ -167,7 +191,14 @@ static int init_setup(struct launch *l, berth_error **err)
                 return error_set(err, errno, "create cgroup namespace");
         if (process_setup(s, !l->opts.no_new_keyring, l->id, err) < 0)
                 return -1;
-        if (!s->namespaces[NS_MNT].path && rootfs_prepare(s, l->cg, l->opts.no_pivot, err) < 0)
+        if (!s->namespaces[NS_MNT].path &&
+            rootfs_prepare(s, l->cg, l->opts.no_pivot, idmap_fds, init_before_pivot, l, err) < 0)
+                return -1;
+        if (s->namespaces[NS_MNT].path && init_before_pivot(l, err) < 0)
+                return -1;
+        if (s->process.terminal &&
+            console_setup_child(l->sync[1], s->process.console_height, s->process.console_width,
+                                !s->namespaces[NS_MNT].path, s->process.user.uid, err) < 0)
                 return -1;
         return 0;
 }
@@ -186,20 +217,41 @@ static int init_wait_start(struct launch *l, berth_error **err)
         return n == 1 ? 0 : error_set(err, errno, "read exec fifo");
 }
 
+/* Socket activation: the process learns its fds from LISTEN_FDS and that
+ * they are its own from LISTEN_PID, its pid as it sees it. */
+static char **listen_env(char *const *env, int n)
+{
+        char fds[32], pid[32];
+        snprintf(fds, sizeof fds, "LISTEN_FDS=%d", n);
+        snprintf(pid, sizeof pid, "LISTEN_PID=%d", (int)getpid());
+        char *add[] = {fds, pid, NULL};
+        return process_env_merge(env, add);
+}
+
 static _Noreturn void init_main(struct launch *l)
 {
         berth_error *err = NULL;
         close(l->sync[0]);
         close(l->dirfd); /* the parent's lock must not outlive the parent */
         close(l->rootfd);
+        cleanup_close_(&l->console_sock);
+        cleanup_close_(&l->notify_fd);
         umask(0);
         if (init_setup(l, &err) == 0) {
-                _cleanup_free_ char *path = process_finalize(l->s, &err);
-                if (path && sync_send(l->sync[1], SYNC_READY) == 0 && init_wait_start(l, &err) == 0)
-                        process_exec(l->s, path, l->opts.preserve_fds, &err);
+                /* The init's own copy: only the environment differs. */
+                struct spec s = *l->s;
+                if (l->opts.listen_fds > 0)
+                        s.process.env = listen_env(l->s->process.env, l->opts.listen_fds);
+                security_child_channel(&s, l->sync[1]);
+                _cleanup_free_ char *path = process_finalize(&s, &err);
+                if (path && sync_send(l->sync[1], SYNC_READY) == 0 && init_wait_start(l, &err) == 0 &&
+                    hooks_init_start(l->s, l->id, l->host_pid, &err) == 0)
+                        process_exec(&s, path, l->opts.listen_fds + l->opts.preserve_fds, &err);
         }
         if (l->sync[1] >= 0)
                 sync_send_error(l->sync[1], err);
+        else if (l->startfd >= 0)
+                hooks_start_fifo_report(l->startfd, err);
         _exit(127);
 }
 
@@ -216,14 +268,35 @@ static int move_above(int fd, int min)
 static int launch_clone(struct launch *l, berth_error **err)
 {
         int saved[2];
-        int min = 3 + l->opts.preserve_fds;
+        int min = 3 + l->opts.listen_fds + l->opts.preserve_fds;
         l->sync[0] = move_above(l->sync[0], min);
         l->sync[1] = move_above(l->sync[1], min);
         l->fifofd = move_above(l->fifofd, min);
-        if (ns_enter_for_children(l->s, saved, err) < 0)
+        l->startfd = move_above(l->startfd, min);
+        /* Born non-dumpable: until it execs, the init is berth, and nothing in
+         * the container may open its /proc/PID/exe (the berth binary,
+         * CVE-2019-5736) or fd/, or ptrace it.  execve makes it dumpable again.
+         * A rootless caller writes the id maps through /proc/PID, which stays
+         * root-owned for a non-dumpable process: that init makes itself
+         * non-dumpable once the maps are written (init_setup), before anything
+         * of the container runs. */
+        int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+        bool rootless_maps =
+                geteuid() != 0 && l->s->namespaces[NS_USER].present && !l->s->namespaces[NS_USER].path;
+        if (!rootless_maps && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return error_set(err, errno, "make berth non-dumpable");
+        if (ns_enter_for_children(l->s, saved, err) < 0) {
+                prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
                 return -1;
+        }
+        int net_saved[2];
+        if (net_enter_for_children(&l->net, net_saved, err) < 0) {
+                ns_restore_for_children(saved);
+                prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+                return -1;
+        }
         struct berth_clone_args args = {
-                .flags = ns_clone_flags(l->s) | CLONE_PIDFD | CLONE_CLEAR_SIGHAND,
+                .flags = net_clone_flags(&l->net, ns_clone_flags(l->s)) | CLONE_PIDFD | CLONE_CLEAR_SIGHAND,
                 .pidfd = (uint64_t)(uintptr_t)&l->pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -232,6 +305,8 @@ static int launch_clone(struct launch *l, berth_error **err)
                 init_main(l);
         int e = errno;
         ns_restore_for_children(saved);
+        net_restore_for_children(net_saved);
+        prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
         if (pid < 0)
                 return error_set(err, e, "clone the container init");
         l->pid = (pid_t)pid;
@@ -239,6 +314,8 @@ static int launch_clone(struct launch *l, berth_error **err)
         l->sync[1] = -1;
         cleanup_close_(&l->fifofd);
         l->fifofd = -1;
+        cleanup_close_(&l->startfd);
+        l->startfd = -1;
         return 0;
 }
 
@@ -248,19 +325,28 @@ static void launch_undo(struct launch *l)
                 sys_pidfd_send_signal(l->pidfd, SIGKILL);
                 waitpid(l->pid, NULL, 0);
         }
+        net_undo(&l->net);
         if (l->cg)
                 cgroup_destroy(l->cg, NULL);
         if (l->dirfd >= 0)
                 state_dir_remove(l->rootfd, l->id, NULL);
+        /* runtime.md: a failed create goes on to destroy and then to the poststop hooks. */
+        if (l->pid > 0)
+                hooks_warn_run(l->ctx, l->s->hooks, HOOK_POSTSTOP, l->id, "stopped", 0, l->s->bundle,
+                               l->s->annotations);
 }
 
 static void launch_close(struct launch *l)
 {
-        int *fds[] = {&l->rootfd, &l->dirfd, &l->fifofd, &l->sync[0], &l->sync[1], &l->pidfd};
+        int *fds[] = {&l->rootfd, &l->dirfd,        &l->fifofd, &l->sync[0], &l->sync[1],
+                      &l->pidfd,  &l->console_sock, &l->master, &l->notify_fd};
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 cleanup_close_(fds[i]);
         cgroup_free(l->cg);
         free(l->created);
+        spec_free(l->notify_spec);
+        cleanup_close_(&l->startfd);
+        net_launch_close(&l->net);
 }
 
 static void saved_from_launch(const struct launch *l, struct saved_state *st)
@@ -274,11 +360,32 @@ static void saved_from_launch(const struct launch *l, struct saved_state *st)
                 .pid = l->pid,
                 .start_time = l->pid ? proc_start_time(l->pid) : 0,
                 .cgroup = l->cg,
+                .hooks = l->s->hooks ? l->s->hooks->saved : NULL,
+                .net = l->net.saved,
         };
+}
+
+/* Like runc, a caller who is not root and may not create cgroups (none
+ * delegated to it) runs the container in its own cgroup instead. */
+static int rootless_without_cgroup(struct launch *l, berth_error **err)
+{
+        int e = *err ? (*err)->errnum : 0;
+        if (geteuid() == 0 || (e != EACCES && e != EPERM && e != EROFS))
+                return -1;
+        ctx_debug(l->ctx, "container %s: no cgroup (%s)", l->id, (*err)->msg);
+        berth_error_free(*err);
+        *err = NULL;
+        l->cg = xzalloc(sizeof *l->cg);
+        return 0;
 }
 
 static int launch_prepare(struct launch *l, berth_error **err)
 {
+        if (l->opts.console_socket) {
+                l->console_sock = console_socket_connect(l->opts.console_socket, err);
+                if (l->console_sock < 0)
+                        return -1;
+        }
         l->rootfd = state_root_open(l->ctx->root, err);
         if (l->rootfd < 0)
                 return -1;
@@ -286,15 +393,30 @@ static int launch_prepare(struct launch *l, berth_error **err)
         if (l->dirfd < 0)
                 return -1;
         l->cg = cgroup_create(l->id, l->s->cgroups_path, err);
-        if (!l->cg)
+        if (!l->cg && rootless_without_cgroup(l, err) < 0)
                 return -1;
-        ctx_debug(l->ctx, "container %s: cgroup %s%s and %zu more", l->id, l->cg->dirs[0].mount,
-                  l->cg->dirs[0].path, l->cg->n - 1);
+        if (l->cg->n > 0)
+                ctx_debug(l->ctx, "container %s: cgroup %s%s and %zu more", l->id, l->cg->dirs[0].mount,
+                          l->cg->dirs[0].path, l->cg->n - 1);
+        /* Limits are in place before any process of the container exists. */
+        if (control_apply_spec(l->s, l->cg, err) < 0)
+                return -1;
         l->created = now_rfc3339();
         struct saved_state st;
         saved_from_launch(l, &st);
         if (state_write(l->dirfd, &st, err) < 0)
                 return -1;
+        if (l->opts.notify_socket) {
+                if (notify_prepare(l->dirfd, l->opts.notify_socket, err) < 0)
+                        return -1;
+                /* run waits for READY itself; a created container's `start` binds it. */
+                if (!l->fifo && (l->notify_fd = notify_bind(l->dirfd, err)) < 0)
+                        return -1;
+        }
+        /* exec starts from the config the container was made with, not from a bundle changed since. */
+        int r = write_file_atomic(l->dirfd, SAVED_CONFIG, l->s->config_text, strlen(l->s->config_text), 0600);
+        if (r < 0)
+                return error_set(err, -r, "save the config of container `%s`", l->id);
         /* The init holds the exec fifo open read-write from here on: it can then
          * wait on it whatever user it becomes, and `start` sees a dead init as ENXIO. */
         if (l->fifo) {
@@ -303,8 +425,28 @@ static int launch_prepare(struct launch *l, berth_error **err)
                 l->fifofd = openat(l->dirfd, EXEC_FIFO, O_RDWR | O_CLOEXEC);
                 if (l->fifofd < 0)
                         return error_set(err, errno, "open exec fifo");
+                if (hooks_start_fifo_create(l->s, l->dirfd, &l->startfd, err) < 0)
+                        return -1;
         }
         return sync_pair(l->sync, err);
+}
+
+/* The init's pty master goes to the console socket, or stays for the foreground. */
+static int launch_console(struct launch *l, berth_error **err)
+{
+        const struct spec_process *p = &l->s->process;
+        if (sync_expect_fd(l->sync[0], SYNC_CONSOLE, &l->master, err) < 0)
+                return -1;
+        if (l->console_sock < 0) {
+                /* process.consoleSize, when given, wins at the start. */
+                if (!(p->console_height && p->console_width))
+                        console_copy_size(l->master);
+                return 0;
+        }
+        int r = console_socket_send(l->console_sock, l->opts.console_socket, l->master, err);
+        cleanup_close_(&l->master);
+        l->master = -1;
+        return r;
 }
 
 static int launch_run_init(struct launch *l, berth_error **err)
@@ -312,10 +454,18 @@ static int launch_run_init(struct launch *l, berth_error **err)
         if (launch_clone(l, err) < 0)
                 return -1;
         ctx_debug(l->ctx, "container %s: init has pid %d", l->id, l->pid);
-        if (cgroup_enter(l->cg, l->pid, err) < 0 || ns_write_idmaps(l->s, l->pid, err) < 0)
+        if (cgroup_enter(l->cg, l->pid, err) < 0 || ns_write_idmaps(l->s, l->pid, err) < 0 ||
+            idmap_send_mounts(l->s, l->pid, l->sync[0], err) < 0)
                 return -1;
         if (sync_send(l->sync[0], SYNC_GO_SETUP) < 0)
                 return error_set(err, errno, "signal the container init");
+        if (net_setup(&l->net, l->pid, err) < 0 ||
+            hooks_parent_create(l->s, l->id, l->pid, l->sync[0], err) < 0)
+                return -1;
+        if (l->s->process.terminal && launch_console(l, err) < 0)
+                return -1;
+        if (security_listener_handover(l->ctx, l->s, l->sync[0], l->id, l->pid, "creating", err) < 0)
+                return -1;
         if (sync_expect(l->sync[0], SYNC_READY, err) < 0)
                 return -1;
         struct saved_state st;
@@ -333,11 +483,33 @@ static int launch_run_init(struct launch *l, berth_error **err)
 }
 
 /* Everything of create up to a waiting init; on failure nothing remains. */
+/* NOTIFY_SOCKET: the container gets the notify dir of its state dir mounted
+ * and the variable set, as if its config.json said so. */
+static int launch_notify_spec(struct launch *l, berth_error **err)
+{
+        const char *root = l->ctx->root;
+        _cleanup_free_ char *cwd = root[0] == '/' ? NULL : getcwd(NULL, 0);
+        _cleanup_free_ char *dir = xasprintf("%s%s%s/%s", cwd ? cwd : "", cwd ? "/" : "", root, l->id);
+        _cleanup_free_ char *text = notify_config(l->s->config_text, dir, err);
+        if (!text)
+                return -1;
+        l->notify_spec = spec_parse(text, l->s->bundle, "config.json", err);
+        if (!l->notify_spec)
+                return -1;
+        l->s = l->notify_spec;
+        return 0;
+}
+
 static int launch(struct launch *l, berth_error **err)
 {
-        if (berth_id_check(l->id, err) < 0 || check_supported(l, err) < 0)
+        if (berth_id_check(l->id, err) < 0 || (l->opts.notify_socket && launch_notify_spec(l, err) < 0))
+                return -1;
+        if (check_supported(l, err) < 0 ||
+            net_prepare(&l->net, l->ctx, l->s, err) < 0)
                 return -1;
         process_probe();
+        if (security_prepare(l->ctx, l->s, err) < 0)
+                return -1;
         if (launch_prepare(l, err) < 0 || launch_run_init(l, err) < 0) {
                 launch_undo(l);
                 error_wrap(err, "container `%s`", l->id);
@@ -356,7 +528,12 @@ static void launch_init(struct launch *l, berth_context *ctx, const char *id, co
                              .dirfd = -1,
                              .fifofd = -1,
                              .sync = {-1, -1},
-                             .pidfd = -1};
+                             .pidfd = -1,
+                             .console_sock = -1,
+                             .master = -1,
+                             .notify_fd = -1,
+                             .startfd = -1};
+        net_launch_init(&l->net);
         if (opts)
                 l->opts = *opts;
 }
@@ -367,6 +544,7 @@ int berth_create(berth_context *ctx, const char *id, const berth_bundle *bundle,
         struct launch l;
         launch_init(&l, ctx, id, bundle, opts);
         l.fifo = true;
+        l.detach = true;
         int r = launch(&l, err);
         launch_close(&l);
         return r;
@@ -374,7 +552,7 @@ int berth_create(berth_context *ctx, const char *id, const berth_bundle *bundle,
 
 /* ---- run --------------------------------------------------------------- */
 
-static int exit_code_of(int status, struct berth_exit_status *out)
+int exit_code_of(int status, struct berth_exit_status *out)
 {
         *out = (struct berth_exit_status){0};
         if (WIFEXITED(status)) {
@@ -386,29 +564,23 @@ static int exit_code_of(int status, struct berth_exit_status *out)
         return out->exit_code;
 }
 
-/* Relay signals to the init until it exits; SIGCHLD only says to look. */
+/* Relay signals to the init (and proxy its terminal) until it exits. */
 static int wait_init(struct launch *l, int sigfd, struct berth_exit_status *out, berth_error **err)
 {
-        struct pollfd p[2] = {{.fd = l->pidfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
-        for (;;) {
-                if (poll(p, sigfd >= 0 ? 2 : 1, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return error_set(err, errno, "wait for container `%s`", l->id);
-                }
-                if (p[0].revents) {
-                        int status;
-                        while (waitpid(l->pid, &status, 0) < 0)
-                                if (errno != EINTR)
-                                        return error_set(err, errno, "wait for container `%s`", l->id);
-                        l->pid = 0;
-                        exit_code_of(status, out);
-                        return 0;
-                }
-                struct signalfd_siginfo si;
-                if (sigfd >= 0 && read(sigfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
-                        sys_pidfd_send_signal(l->pidfd, (int)si.ssi_signo);
+        struct console_wait w = {.pidfd = l->pidfd,
+                                 .pid = l->pid,
+                                 .sigfd = sigfd,
+                                 .master = l->master,
+                                 .notify_fd = l->notify_fd,
+                                 .notify_host = l->opts.notify_socket};
+        int status;
+        if (console_wait(&w, &status, err) < 0) {
+                error_wrap(err, "container `%s`", l->id);
+                return -1;
         }
+        l->pid = 0;
+        exit_code_of(status, out);
+        return 0;
 }
 
 static int run_remove(berth_context *ctx, const char *id, berth_error **err)
@@ -431,13 +603,19 @@ static int run_started(struct launch *l, const struct berth_run_options *o, int 
                 error_wrap(err, "container `%s`", l->id);
                 return -1;
         }
+        hooks_warn_run(l->ctx, l->s->hooks, HOOK_POSTSTART, l->id, "running", l->pid, l->s->bundle,
+                       l->s->annotations);
         /* Unlocked while it runs: kill, state and delete from others must work. */
         cleanup_close_(&l->dirfd);
         l->dirfd = -1;
+        if (o->detach && l->notify_fd >= 0)
+                return notify_wait(l->notify_fd, l->pidfd, l->opts.notify_socket, l->pid, err);
         if (o->detach)
                 return 0;
         if (wait_init(l, sigfd, status, err) < 0)
                 return -1;
+        /* Read before the cgroup goes: the kill counter is the only witness. */
+        status->oom_killed = cgroup_oom_kills(l->cg) > 0;
         ctx_debug(l->ctx, "container %s: exited with %d", l->id, status->exit_code);
         return o->keep ? 0 : run_remove(l->ctx, l->id, err);
 }
@@ -450,6 +628,7 @@ int berth_run(berth_context *ctx, const char *id, const berth_bundle *bundle,
         struct berth_exit_status ignored;
         struct launch l;
         launch_init(&l, ctx, id, bundle, &o->create);
+        l.detach = o->detach;
         sigset_t all, old;
         int sigfd = -1;
         if (o->forward_signals && !o->detach) {

@@ -22,7 +22,8 @@ static const struct {
 };
 
 /* mknod where the kernel lets us; in a user namespace it does not, so the
- * host's node is bind-mounted onto an empty file instead. */
+ * host's node is bind-mounted onto an empty file instead.  Returns 1 then:
+ * the node is the host's, whose owner and mode are not ours to change. */
 static int make_node(int dirfd, const char *name, const char *path, mode_t mode, dev_t dev, berth_error **err)
 {
         if (mknodat(dirfd, name, mode, dev) == 0) {
@@ -41,8 +42,9 @@ static int make_node(int dirfd, const char *name, const char *path, mode_t mode,
         _cleanup_close_ int target = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         char buf[FD_PATH_MAX];
         if (target < 0 || mount(path, fd_path(target, buf), NULL, MS_BIND, NULL) < 0)
-                return error_set(err, errno, "bind device `%s`", path);
-        return 0;
+                return error_set(err, errno, "bind device `%s` from the host (mknod is not allowed here)",
+                                 path);
+        return 1;
 }
 
 static int create_defaults(int rootfd, berth_error **err)
@@ -85,8 +87,9 @@ static int create_configured(const struct spec_device *d, int rootfd, berth_erro
         const char *name = slash + 1;
         mode_t perm = d->has_mode ? d->file_mode & 07777 : 0666;
         dev_t dev = makedev((unsigned)d->major, (unsigned)d->minor);
-        if (make_node(dir, name, d->path, device_type(d->type) | perm, dev, err) < 0)
-                return -1;
+        int r = make_node(dir, name, d->path, device_type(d->type) | perm, dev, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
         if ((d->has_uid || d->has_gid) && fchownat(dir, name, d->has_uid ? d->uid : (uid_t)-1,
                                                    d->has_gid ? d->gid : (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
                 return error_set(err, errno, "chown `%s`", d->path);

@@ -30,13 +30,43 @@ int ns_check_paths(const struct spec *s, berth_error **err)
         return 0;
 }
 
+static bool has_time_offsets(const struct spec *s)
+{
+        return s->time_monotonic.present || s->time_boottime.present;
+}
+
 uint64_t ns_clone_flags(const struct spec *s)
 {
         uint64_t flags = 0;
         for (int t = 0; t < NS_COUNT; t++)
                 if (t != NS_CGROUP && s->namespaces[t].present && !s->namespaces[t].path)
                         flags |= (uint64_t)ns_clone_flag(t);
+        /* With offsets the parent makes the time namespace itself (ns_enter_for_children). */
+        if (has_time_offsets(s))
+                flags &= ~(uint64_t)CLONE_NEWTIME;
         return flags;
+}
+
+/* clone3(CLONE_NEWTIME) puts the child in the new namespace at once, which
+ * freezes its offsets; so the parent unshares one for its children only,
+ * writes the offsets while nobody is inside, and the child is cloned into
+ * it. */
+static int new_time_ns_with_offsets(const struct spec *s, berth_error **err)
+{
+        char buf[128];
+        size_t len = 0;
+        const struct spec_time_offset *t[2] = {&s->time_monotonic, &s->time_boottime};
+        const char *clock[2] = {"monotonic", "boottime"};
+        for (int i = 0; i < 2; i++)
+                if (t[i]->present)
+                        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s %lld %u\n", clock[i],
+                                                (long long)t[i]->secs, t[i]->nanosecs);
+        if (unshare(CLONE_NEWTIME) < 0)
+                return error_set(err, errno, "create time namespace");
+        int r = write_file_at(AT_FDCWD, "/proc/self/timens_offsets", buf, len, 0);
+        if (r < 0)
+                return error_set(err, -r, "linux.timeOffsets: write `%.*s`", (int)len - 1, buf);
+        return 0;
 }
 
 static int setns_path(enum ns_type t, const char *path, berth_error **err)
@@ -54,12 +84,14 @@ int ns_enter_for_children(const struct spec *s, int saved[2], berth_error **err)
                                            "/proc/self/ns/time_for_children"};
         saved[0] = saved[1] = -1;
         for (int i = 0; i < 2; i++) {
-                if (!s->namespaces[kinds[i]].path)
+                bool offsets = kinds[i] == NS_TIME && has_time_offsets(s);
+                if (!s->namespaces[kinds[i]].path && !offsets)
                         continue;
                 saved[i] = open(own[i], O_RDONLY | O_CLOEXEC);
-                if (saved[i] < 0 || setns_path(kinds[i], s->namespaces[kinds[i]].path, err) < 0) {
-                        if (saved[i] < 0)
-                                error_set(err, errno, "open `%s`", own[i]);
+                int r = saved[i] < 0 ? error_set(err, errno, "open `%s`", own[i])
+                        : offsets    ? new_time_ns_with_offsets(s, err)
+                                     : setns_path(kinds[i], s->namespaces[kinds[i]].path, err);
+                if (r < 0) {
                         ns_restore_for_children(saved);
                         return -1;
                 }
@@ -91,7 +123,7 @@ int ns_join_paths(const struct spec *s, berth_error **err)
         return 0;
 }
 
-static int write_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, berth_error **err)
+int ns_write_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n, berth_error **err)
 {
         char buf[4096];
         size_t len = 0;
@@ -112,7 +144,17 @@ int ns_write_idmaps(const struct spec *s, pid_t pid, berth_error **err)
 {
         if (!s->namespaces[NS_USER].present || s->namespaces[NS_USER].path)
                 return 0;
-        if (write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0)
+        if (ns_write_map(pid, "uid_map", s->uid_mappings, s->n_uid_mappings, err) < 0)
                 return -1;
-        return write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
+        /* Without CAP_SETGID the kernel takes a gid_map only once setgroups(2) is
+         * disabled in the namespace, so a rootless container cannot drop its
+         * caller's groups to gain access that a negative group entry denies. */
+        if (geteuid() != 0) {
+                char path[64];
+                snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+                int r = write_file_at(AT_FDCWD, path, "deny", 4, 0);
+                if (r < 0)
+                        return error_set(err, -r, "write `deny` to setgroups");
+        }
+        return ns_write_map(pid, "gid_map", s->gid_mappings, s->n_gid_mappings, err);
 }

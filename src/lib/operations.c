@@ -9,13 +9,16 @@
 #include <sys/stat.h>
 
 #include "container.h"
+#include "notify.h"
+#include "hooks.h"
+#include "net.h"
 #include "syscalls.h"
 
 #define KILL_WAIT_MS 10000
 
 int handle_open(berth_context *ctx, const char *id, bool lock, struct handle *h, berth_error **err)
 {
-        *h = (struct handle){.rootfd = -1, .dirfd = -1};
+        *h = (struct handle){.ctx = ctx, .rootfd = -1, .dirfd = -1};
         if (berth_id_check(id, err) < 0)
                 return -1;
         h->rootfd = state_root_open(ctx->root, err);
@@ -39,7 +42,7 @@ void handle_close(struct handle *h)
 }
 
 /* A pidfd for the init, or -1 when it is gone (or its pid was reused). */
-static int init_pidfd(const struct saved_state *st)
+int init_pidfd(const struct saved_state *st)
 {
         if (st->pid <= 0)
                 return -1;
@@ -54,6 +57,12 @@ static int init_pidfd(const struct saved_state *st)
 
 int handle_destroy(struct handle *h, berth_error **err)
 {
+        /* A frozen task holds a SIGKILL pending until it is thawed (v1 freezer):
+         * kill everything while frozen, so nothing runs on, then thaw. */
+        if (h->st.cgroup && cgroup_frozen(h->st.cgroup)) {
+                cgroup_kill(h->st.cgroup, SIGKILL, NULL);
+                cgroup_freeze(h->st.cgroup, false, NULL);
+        }
         _cleanup_close_ int pidfd = init_pidfd(&h->st);
         if (pidfd >= 0) {
                 sys_pidfd_send_signal(pidfd, SIGKILL);
@@ -67,7 +76,10 @@ int handle_destroy(struct handle *h, berth_error **err)
                 if (cgroup_destroy(h->st.cgroup, err) < 0)
                         return -1;
         }
-        return state_dir_remove(h->rootfd, h->st.id, err);
+        if (net_teardown(h->st.net, err) < 0 || state_dir_remove(h->rootfd, h->st.id, err) < 0)
+                return -1;
+        hooks_warn_run_saved(h->ctx, &h->st, HOOK_POSTSTOP, "stopped", 0);
+        return 0;
 }
 
 static int start_created(berth_context *ctx, struct handle *h, const char *id, berth_error **err)
@@ -75,6 +87,8 @@ static int start_created(berth_context *ctx, struct handle *h, const char *id, b
         if (h->status != BERTH_CREATED)
                 return error_set(err, 0, "cannot start container `%s`: it is %s", id,
                                  berth_status_name(h->status));
+        /* Opened before the init is released: it reports through it (hooks.h). */
+        _cleanup_close_ int report = hooks_start_fifo_open(h->dirfd);
         /* No reader means the init is gone. */
         _cleanup_close_ int fifo = openat(h->dirfd, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fifo < 0) {
@@ -85,7 +99,17 @@ static int start_created(berth_context *ctx, struct handle *h, const char *id, b
         if (write(fifo, "0", 1) != 1)
                 return error_set(err, errno, "container `%s`: write exec fifo", id);
         unlinkat(h->dirfd, EXEC_FIFO, 0);
+        if (report >= 0) {
+                unlinkat(h->dirfd, HOOKS_START_FIFO, 0);
+                if (hooks_start_fifo_wait(report, err) < 0) {
+                        /* runtime.md: a failed startContainer hook stops and destroys the container. */
+                        handle_destroy(h, NULL);
+                        error_wrap(err, "container `%s`", id);
+                        return -1;
+                }
+        }
         ctx_debug(ctx, "container %s: started", id);
+        hooks_warn_run_saved(ctx, &h->st, HOOK_POSTSTART, "running", h->st.pid);
         return 0;
 }
 
@@ -94,8 +118,15 @@ int berth_start(berth_context *ctx, const char *id, berth_error **err)
         struct handle h;
         if (handle_open(ctx, id, true, &h, err) < 0)
                 return -1;
-        int r = start_created(ctx, &h, id, err);
+        /* NOTIFY_SOCKET at create: bound before the process runs, waited on unlocked. */
+        _cleanup_free_ char *host = h.status == BERTH_CREATED ? notify_host(h.dirfd) : NULL;
+        _cleanup_close_ int sock = host ? notify_bind(h.dirfd, err) : -1;
+        _cleanup_close_ int pidfd = host ? init_pidfd(&h.st) : -1;
+        pid_t pid = h.st.pid;
+        int r = host && sock < 0 ? -1 : start_created(ctx, &h, id, err);
         handle_close(&h);
+        if (r == 0 && sock >= 0 && pidfd >= 0)
+                r = notify_wait(sock, pidfd, host, pid, err);
         return r;
 }
 
@@ -120,6 +151,9 @@ int berth_kill(berth_context *ctx, const char *id, int signal, bool all, berth_e
         } else if (sys_pidfd_send_signal(pidfd, signal) < 0) {
                 r = error_set(err, errno, "kill container `%s` with signal %d", id, signal);
         }
+        /* As runc: SIGKILL thaws a paused container, or its processes could not die. */
+        if (r == 0 && signal == SIGKILL && h.status == BERTH_PAUSED && h.st.cgroup)
+                cgroup_freeze(h.st.cgroup, false, NULL);
         handle_close(&h);
         return r;
 }

@@ -5,8 +5,11 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 
 #include "syscalls.h"
 
@@ -24,9 +27,44 @@ static bool same_inode(int a, int b)
         return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* The fallback when openat2 is missing: one component at a time with
- * O_NOFOLLOW, symlinks re-rooted at `rootfd`, ".." never above it. */
-static int walk_open(int rootfd, const char *path, int flags)
+/* What RESOLVE_NO_MAGICLINKS refuses: procfs links that stand for an
+ * object rather than a path (/proc/PID/root, /proc/PID/fd/N, ns/...).
+ * Their text is absolute or not a path at all (`pipe:[12]`), where the
+ * plain procfs links (/proc/self, /proc/mounts) are relative. */
+static bool is_magic_link(int fd, const char *target)
+{
+        struct statfs sf;
+        return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
+               (target[0] == '/' || strchr(target, ':'));
+}
+
+enum walk_create { WALK_OPEN, WALK_MKDIR, WALK_MKFILE };
+
+/* Open one component below `dir` without following it, first creating it
+ * when asked (a directory, or for the last component with WALK_MKFILE an
+ * empty file). */
+static int open_component(int dir, const char *name, enum walk_create create, bool last)
+{
+        int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT || create == WALK_OPEN)
+                return fd;
+        if (create == WALK_MKFILE && last) {
+                int f = openat(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (f < 0 && errno != EEXIST)
+                        return -1;
+                if (f >= 0)
+                        close(f);
+        } else if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST) {
+                return -1;
+        }
+        return openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* One component at a time with O_NOFOLLOW: symlinks re-rooted at `rootfd`,
+ * ".." never above it, magic links refused (ELOOP, as openat2 does).  With
+ * `create`, what is missing is made along the way, so a dangling symlink
+ * gets its target made inside the rootfs (as runc does). */
+static int walk(int rootfd, const char *path, int flags, enum walk_create create)
 {
         _cleanup_close_ int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
         _cleanup_free_ char *rest = xstrdup(path);
@@ -34,17 +72,14 @@ static int walk_open(int rootfd, const char *path, int flags)
         char *p = rest;
         while (cur >= 0 && *p) {
                 size_t n = strcspn(p, "/");
-                char *next = p + n + (p[n] == '/');
+                bool slash = p[n] == '/';
+                char *next = p + n + slash;
                 p[n] = '\0';
-                if (n == 0 || strcmp(p, ".") == 0) {
+                if (n == 0 || strcmp(p, ".") == 0 || (strcmp(p, "..") == 0 && same_inode(cur, rootfd))) {
                         p = next;
                         continue;
                 }
-                if (strcmp(p, "..") == 0 && same_inode(cur, rootfd)) {
-                        p = next;
-                        continue;
-                }
-                int fd = openat(cur, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                int fd = open_component(cur, p, create, !slash && !*next);
                 struct stat st;
                 if (fd < 0 || fstat(fd, &st) < 0) {
                         if (fd >= 0)
@@ -55,21 +90,27 @@ static int walk_open(int rootfd, const char *path, int flags)
                         close(cur);
                         cur = fd;
                         p = next;
+                        if (slash && !S_ISDIR(st.st_mode)) {
+                                errno = ENOTDIR;
+                                return -1;
+                        }
                         continue;
                 }
                 char target[PATH_MAX];
                 ssize_t len = readlinkat(fd, "", target, sizeof target - 1);
+                if (len >= 0)
+                        target[len] = '\0';
+                bool magic = len >= 0 && is_magic_link(fd, target);
                 close(fd);
-                if (len < 0 || ++links > SYMLINK_BUDGET) {
+                if (len < 0 || ++links > SYMLINK_BUDGET || magic) {
                         errno = len < 0 ? errno : ELOOP;
                         return -1;
                 }
-                target[len] = '\0';
                 if (target[0] == '/') {
                         close(cur);
                         cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
                 }
-                char *joined = xasprintf("%s/%s", target, next);
+                char *joined = *next || slash ? xasprintf("%s/%s", target, next) : xstrdup(target);
                 free(rest);
                 rest = p = joined;
         }
@@ -85,6 +126,11 @@ static int walk_open(int rootfd, const char *path, int flags)
         return steal_fd(&cur);
 }
 
+int rootfs_walk_open(int rootfd, const char *path, int flags)
+{
+        return walk(rootfd, path, flags, WALK_OPEN);
+}
+
 int rootfs_open(int rootfd, const char *path, int flags)
 {
         static bool no_openat2;
@@ -98,38 +144,19 @@ int rootfs_open(int rootfd, const char *path, int flags)
                         return fd;
                 no_openat2 = true;
         }
-        return walk_open(rootfd, path, flags);
+        return rootfs_walk_open(rootfd, path, flags);
 }
 
 int rootfs_mkpath(int rootfd, const char *path, bool file, berth_error **err)
 {
         int fd = rootfs_open(rootfd, path, 0);
-        if (fd >= 0 || errno != ENOENT) {
-                if (fd < 0)
-                        return error_set(err, errno, "open `%s` in the rootfs", path);
+        if (fd >= 0)
                 return fd;
-        }
-        _cleanup_free_ char *parent = xstrdup(path);
-        char *slash = strrchr(parent, '/');
-        const char *base = path + (slash - parent) + 1;
-        if (!slash || !*base)
-                return error_set(err, ENOENT, "open `%s` in the rootfs", path);
-        *slash = '\0';
-        _cleanup_close_ int pfd = rootfs_mkpath(rootfd, *parent ? parent : "/", false, err);
-        if (pfd < 0)
-                return -1;
-        if (file) {
-                int f = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-                if (f < 0 && errno != EEXIST)
-                        return error_set(err, errno, "create file `%s` in the rootfs", path);
-                if (f >= 0)
-                        close(f);
-        } else if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
-                return error_set(err, errno, "create directory `%s` in the rootfs", path);
-        }
-        fd = rootfs_open(rootfd, path, 0);
-        if (fd < 0)
+        if (errno != ENOENT)
                 return error_set(err, errno, "open `%s` in the rootfs", path);
+        fd = walk(rootfd, path, 0, file ? WALK_MKFILE : WALK_MKDIR);
+        if (fd < 0)
+                return error_set(err, errno, "create `%s` in the rootfs", path);
         return fd;
 }
 
@@ -151,33 +178,71 @@ static unsigned long mount_flags_of(const char *target)
         return flags;
 }
 
-static int remount_ro(const char *target, unsigned long extra, bool rec)
+static const unsigned long PROPAGATION = MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE;
+static const unsigned long ATIME = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+/* What a bind remount can change: the flags of the mount, not of the filesystem. */
+static const unsigned long SETTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                      MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+
+/* Everything the mounts of one container share. */
+struct mount_env {
+        const struct spec *s;
+        const struct cgroup *cg;
+        int rootfd;
+        const int *idmap_fds; /* per mount, -1 when not id-mapped; NULL when none is */
+        bool userns;          /* the init is in a user namespace: some mounts need another way */
+};
+
+static int reopen_dir(int fd)
 {
-        unsigned long flags = mount_flags_of(target) | MS_BIND | MS_REMOUNT | MS_RDONLY | extra;
-        return mount(NULL, target, NULL, flags | (rec ? MS_REC : 0), NULL);
+        char buf[FD_PATH_MAX];
+        return open(fd_path(fd, buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-static const unsigned long PROPAGATION = MS_PRIVATE | MS_SHARED | MS_SLAVE | MS_UNBINDABLE;
-
-/* Settle flags and propagation on the mount now at `dest` (re-resolved: the
- * fd used to mount still names the directory beneath the new mount). */
-static int mount_finish(int rootfd, const struct spec_mount *m, unsigned long flags, berth_error **err)
+/* A read-only tree where mount_setattr(2) exists; else only its top. */
+static int remount_ro(int fd, bool rec)
 {
-        bool bind = flags & MS_BIND;
-        unsigned long settable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
-                                 MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS;
-        if (!(bind && (flags & settable)) && !m->propagation)
+        char buf[FD_PATH_MAX];
+        struct berth_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+        if (rec && sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) == 0)
                 return 0;
-        _cleanup_close_ int fd = rootfs_open(rootfd, m->destination, 0);
+        if (rec && errno != ENOSYS)
+                return -1;
+        unsigned long flags = mount_flags_of(fd_path(fd, buf)) | MS_BIND | MS_REMOUNT | MS_RDONLY;
+        return mount(NULL, fd_path(fd, buf), NULL, flags, NULL);
+}
+
+static int remount_flags(int fd, const struct spec_mount *m, unsigned long flags, berth_error **err)
+{
+        char buf[FD_PATH_MAX];
+        unsigned long keep = mount_flags_of(fd_path(fd, buf)) & ~m->clear_flags;
+        if (flags & ATIME)
+                keep &= ~ATIME;
+        if (mount(NULL, fd_path(fd, buf), NULL, keep | (flags & SETTABLE) | MS_BIND | MS_REMOUNT, NULL) < 0)
+                return error_set(err, errno, "remount `%s`", m->destination);
+        return 0;
+}
+
+/* Settle what the mount now at the destination still needs: its flags
+ * (which a bind mount only takes through a remount), the recursive
+ * attributes (`rro`, `rnosuid`, ...) and propagation. */
+static int mount_finish(const struct mount_env *e, const struct spec_mount *m, unsigned long flags,
+                        bool remount, berth_error **err)
+{
+        bool rec_attrs = m->rec_attr_set || m->rec_attr_clear;
+        if (!remount && !rec_attrs && !m->propagation)
+                return 0;
+        /* Re-resolved: the fd used to mount still names the directory beneath the new mount. */
+        _cleanup_close_ int fd = rootfs_open(e->rootfd, m->destination, 0);
         char buf[FD_PATH_MAX];
         if (fd < 0)
                 return error_set(err, errno, "open mount `%s`", m->destination);
-        if (bind && (flags & settable)) {
-                unsigned long keep = mount_flags_of(fd_path(fd, buf)) & ~m->clear_flags;
-                unsigned long f = keep | (flags & settable) | MS_BIND | MS_REMOUNT;
-                if (mount(NULL, fd_path(fd, buf), NULL, f, NULL) < 0)
-                        return error_set(err, errno, "remount `%s`", m->destination);
-        }
+        if (remount && remount_flags(fd, m, flags, err) < 0)
+                return -1;
+        struct berth_mount_attr attr = {.attr_set = m->rec_attr_set, .attr_clr = m->rec_attr_clear};
+        if (rec_attrs && sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+                return error_set(err, errno, "set recursive mount options of `%s`%s", m->destination,
+                                 errno == ENOSYS ? " (this kernel has no mount_setattr)" : "");
         if (m->propagation && mount(NULL, fd_path(fd, buf), NULL, m->propagation, NULL) < 0)
                 return error_set(err, errno, "set propagation of `%s`", m->destination);
         return 0;
@@ -188,38 +253,119 @@ static bool is_bind(const struct spec_mount *m)
         return (m->flags & MS_BIND) || (m->type && strcmp(m->type, "bind") == 0);
 }
 
-static int mount_cgroup_v1(int rootfd, const struct spec_mount *m, const struct cgroup *cg, int dest,
-                           berth_error **err);
-
-static int mount_one(int rootfd, const struct spec_mount *m, const struct cgroup *cg, const char *bundle,
-                     berth_error **err)
+static bool bind_needs_remount(const struct spec_mount *m)
 {
-        bool bind = is_bind(m);
+        return ((m->flags | m->clear_flags) & SETTABLE) != 0;
+}
+
+/* A bind mount, or the id-mapped tree the parent made (`idfd`).  The source
+ * is a host path the caller chose, so symlinks in it are followed as the
+ * host sees them, once: the mount is made from what was opened. */
+static int mount_bind(const struct mount_env *e, const struct spec_mount *m, int idfd, berth_error **err)
+{
         _cleanup_free_ char *src = NULL;
-        bool file = false;
-        if (bind) {
+        _cleanup_close_ int srcfd = -1;
+        if (idfd < 0) {
                 if (!m->source)
                         return error_set(err, EINVAL, "mount `%s`: bind mount without a source",
                                          m->destination);
-                src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
-                struct stat st;
-                if (stat(src, &st) < 0)
-                        return error_set(err, errno, "mount `%s` on `%s`", src, m->destination);
-                file = !S_ISDIR(st.st_mode);
+                src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", e->s->bundle, m->source);
+                srcfd = open(src, O_PATH | O_CLOEXEC);
         }
-        _cleanup_close_ int dest = rootfs_mkpath(rootfd, m->destination, file, err);
+        int from = idfd >= 0 ? idfd : srcfd;
+        struct stat st;
+        if (from < 0 || fstat(from, &st) < 0)
+                return error_set(err, errno, "mount `%s` on `%s`", src ? src : m->source, m->destination);
+        _cleanup_close_ int dest = rootfs_mkpath(e->rootfd, m->destination, !S_ISDIR(st.st_mode), err);
         if (dest < 0)
                 return -1;
-        char buf[FD_PATH_MAX];
-        const char *type = m->type && strcmp(m->type, "bind") ? m->type : NULL;
-        if (!bind && type && strcmp(type, "cgroup") == 0)
-                return mount_cgroup_v1(rootfd, m, cg, dest, err);
+        char sbuf[FD_PATH_MAX], dbuf[FD_PATH_MAX];
+        int r = idfd >= 0 ? sys_move_mount(idfd, "", dest, "",
+                                           MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                          : mount(fd_path(srcfd, sbuf), fd_path(dest, dbuf), NULL,
+                                  MS_BIND | (m->flags & MS_REC), NULL);
+        if (r < 0)
+                return error_set(err, errno, "mount `%s` on `%s`", src ? src : m->source, m->destination);
+        return mount_finish(e, m, m->flags, bind_needs_remount(m), err);
+}
+
+/* The kernel lets a user namespace mount sysfs only with a network
+ * namespace it owns, and mqueue only with an IPC namespace it owns; like
+ * runc and crun, berth then binds the host's instead (sysfs with its
+ * submounts, read-only throughout when asked). */
+static int mount_userns_fallback(const struct mount_env *e, const struct spec_mount *m, berth_error **err)
+{
+        bool sysfs = strcmp(m->type, "sysfs") == 0;
+        const char *host = sysfs ? "/sys" : "/dev/mqueue";
+        if (access(host, F_OK) < 0 && errno == ENOENT)
+                return error_set(
+                        err, EPERM,
+                        "mount `%s` on `%s`: in a user namespace this needs a%s namespace of its own "
+                        "(and the host has no `%s` to bind instead)",
+                        m->type, m->destination, sysfs ? " network" : "n IPC", host);
+        struct spec_mount b = *m;
+        b.type = (char *)"bind";
+        b.source = (char *)host;
+        b.flags = (m->flags & SETTABLE) | MS_BIND | (sysfs ? MS_REC : 0);
+        if (sysfs && (m->flags & MS_RDONLY))
+                b.rec_attr_set |= MOUNT_ATTR_RDONLY;
+        return mount_bind(e, &b, -1, err);
+}
+
+static bool has_userns_fallback(const struct mount_env *e, const struct spec_mount *m, int errnum)
+{
+        return errnum == EPERM && e->userns && m->type &&
+               (strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "mqueue") == 0);
+}
+
+/* tmpcopyup: what the image had at the destination (`under`, opened before
+ * the tmpfs covered it) copied into the new tmpfs. */
+static int copy_into_mount(const struct mount_env *e, const struct spec_mount *m, int under,
+                           berth_error **err)
+{
+        _cleanup_close_ int top = rootfs_open(e->rootfd, m->destination, O_DIRECTORY);
+        _cleanup_close_ int dir = top < 0 ? -1 : reopen_dir(top);
+        if (dir < 0)
+                return error_set(err, errno, "tmpcopyup `%s`: open the new tmpfs", m->destination);
+        return copyup_tree(under, dir, m->destination, err);
+}
+
+/* Any filesystem by type: proc, sysfs, tmpfs, devpts, mqueue, overlay, ...,
+ * with the options that are not flags passed through as its data. */
+static int mount_fs(const struct mount_env *e, const struct spec_mount *m, berth_error **err)
+{
+        _cleanup_close_ int dest = rootfs_mkpath(e->rootfd, m->destination, false, err);
+        if (dest < 0)
+                return -1;
+        _cleanup_close_ int under = -1;
+        if (m->tmpcopyup && (under = reopen_dir(dest)) < 0)
+                return error_set(err, errno, "tmpcopyup `%s`: open", m->destination);
         unsigned long flags = m->flags & ~PROPAGATION & ~MS_REC;
-        if (bind)
-                flags = MS_BIND | (m->flags & MS_REC);
-        if (mount(bind ? src : m->source, fd_path(dest, buf), type, flags, bind ? NULL : m->data) < 0)
-                return error_set(err, errno, "mount `%s` on `%s`", type ? type : src, m->destination);
-        return mount_finish(rootfd, m, m->flags | (bind ? MS_BIND : 0), err);
+        /* With tmpcopyup the tmpfs is filled first and made read-only after. */
+        unsigned long now = m->tmpcopyup ? flags & ~MS_RDONLY : flags;
+        char buf[FD_PATH_MAX];
+        if (mount(m->source, fd_path(dest, buf), m->type, now, m->data) < 0) {
+                if (has_userns_fallback(e, m, errno))
+                        return mount_userns_fallback(e, m, err);
+                return error_set(err, errno, "mount `%s` on `%s`", m->type, m->destination);
+        }
+        if (m->tmpcopyup && copy_into_mount(e, m, under, err) < 0)
+                return -1;
+        return mount_finish(e, m, flags, now != flags, err);
+}
+
+/* The `remount` option: change the mount already at the destination. */
+static int mount_remount(const struct mount_env *e, const struct spec_mount *m, berth_error **err)
+{
+        _cleanup_close_ int fd = rootfs_open(e->rootfd, m->destination, 0);
+        char buf[FD_PATH_MAX];
+        if (fd < 0)
+                return error_set(err, errno, "remount `%s`", m->destination);
+        if (is_bind(m))
+                return mount_finish(e, m, m->flags, true, err);
+        if (mount(m->source, fd_path(fd, buf), m->type, m->flags & ~PROPAGATION & ~MS_REC, m->data) < 0)
+                return error_set(err, errno, "remount `%s`", m->destination);
+        return mount_finish(e, m, m->flags, false, err);
 }
 
 static const char *base_name(const char *path)
@@ -228,54 +374,101 @@ static const char *base_name(const char *path)
         return s ? s + 1 : path;
 }
 
-/* The `cgroup` mount type: cgroup2 on a unified host; on v1 and hybrid hosts
- * a tmpfs holding a bind of the container's own directory in each hierarchy,
- * named as on the host (cpu,cpuacct with cpu and cpuacct symlinks). */
-static int mount_cgroup_v1(int rootfd, const struct spec_mount *m, const struct cgroup *cg, int dest,
-                           berth_error **err)
+/* One bind per v1 hierarchy into the tmpfs at `top`, named as on the host
+ * (cpu,cpuacct, with cpu and cpuacct symlinks to it). */
+static int bind_cgroup_dir(int top, const struct spec_mount *m, const struct cgroup_dir *d,
+                           unsigned long flags, berth_error **err)
 {
+        char buf[FD_PATH_MAX];
+        const char *name = base_name(d->mount);
+        _cleanup_free_ char *host = xasprintf("%s%s", d->mount, d->path);
+        if (mkdirat(top, name, 0755) < 0 && errno != EEXIST)
+                return error_set(err, errno, "create `%s/%s`", m->destination, name);
+        _cleanup_close_ int sub = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0 || mount(host, fd_path(sub, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+                return error_set(err, errno, "bind cgroup `%s` on `%s/%s`", host, m->destination, name);
+        _cleanup_close_ int mnt = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        unsigned long f = (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_BIND | MS_REMOUNT;
+        if (mnt < 0 || mount(NULL, fd_path(mnt, buf), NULL, f | mount_flags_of(fd_path(mnt, buf)), NULL) < 0)
+                return error_set(err, errno, "remount cgroup `%s/%s`", m->destination, name);
+        if (strchr(name, ',')) {
+                _cleanup_free_ char *names = xstrdup(name);
+                for (char *save, *c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                        if (symlinkat(name, top, c) < 0 && errno != EEXIST)
+                                return error_set(err, errno, "symlink `%s/%s`", m->destination, c);
+        }
+        return 0;
+}
+
+/* v1 and hybrid hosts: a tmpfs holding a bind of the container's own
+ * directory in each hierarchy. */
+static int mount_cgroup_v1(const struct mount_env *e, const struct spec_mount *m, int dest,
+                           unsigned long flags, berth_error **err)
+{
+        char buf[FD_PATH_MAX];
+        if (mount("tmpfs", fd_path(dest, buf), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
+                return error_set(err, errno, "mount `tmpfs` on `%s`", m->destination);
+        _cleanup_close_ int top = rootfs_open(e->rootfd, m->destination, O_DIRECTORY);
+        if (top < 0)
+                return error_set(err, errno, "open `%s`", m->destination);
+        for (size_t i = 0; i < e->cg->n; i++)
+                if (bind_cgroup_dir(top, m, &e->cg->dirs[i], flags, err) < 0)
+                        return -1;
+        if ((flags & MS_RDONLY) && remount_ro(top, false) < 0)
+                return error_set(err, errno, "remount `%s` read-only", m->destination);
+        return 0;
+}
+
+/* A bind of `host` standing in for the cgroup filesystem. */
+static int mount_cgroup_bind(const struct mount_env *e, const struct spec_mount *m, const char *host,
+                             berth_error **err)
+{
+        struct spec_mount b = *m;
+        b.type = (char *)"bind";
+        b.source = (char *)host;
+        b.flags = (m->flags & SETTABLE) | MS_BIND | MS_REC;
+        if (m->flags & MS_RDONLY)
+                b.rec_attr_set |= MOUNT_ATTR_RDONLY;
+        return mount_bind(e, &b, -1, err);
+}
+
+/* The `cgroup` type: cgroup2 on a unified host (honouring the cgroup
+ * namespace the init is in), the v1 layout elsewhere.  Without a cgroup of
+ * its own (a rootless caller could not make one) the container gets the
+ * host's hierarchies, and in a user namespace without a cgroup namespace of
+ * its own (where the kernel refuses cgroup2) a bind of its directory. */
+static int mount_cgroup(const struct mount_env *e, const struct spec_mount *m, berth_error **err)
+{
+        const struct cgroup *cg = e->cg;
+        if (!cg || cg->n == 0)
+                return mount_cgroup_bind(e, m, "/sys/fs/cgroup", err);
+        _cleanup_close_ int dest = rootfs_mkpath(e->rootfd, m->destination, false, err);
+        if (dest < 0)
+                return -1;
         char buf[FD_PATH_MAX];
         unsigned long flags = m->flags & ~PROPAGATION & ~MS_REC;
         bool unified = cg->n == 1 && cg->dirs[0].v2 && strcmp(cg->dirs[0].mount, "/sys/fs/cgroup") == 0;
-        if (unified) {
-                if (mount("cgroup2", fd_path(dest, buf), "cgroup2", flags, NULL) < 0)
+        if (unified && mount("cgroup2", fd_path(dest, buf), "cgroup2", flags, NULL) < 0) {
+                if (errno != EPERM || !e->userns)
                         return error_set(err, errno, "mount `cgroup2` on `%s`", m->destination);
-                return 0;
+                _cleanup_free_ char *own = cgroup_dir_path(&cg->dirs[0]);
+                return mount_cgroup_bind(e, m, own, err);
         }
-        if (mount("tmpfs", fd_path(dest, buf), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
-                return error_set(err, errno, "mount `tmpfs` on `%s`", m->destination);
-        _cleanup_close_ int top = rootfs_open(rootfd, m->destination, O_DIRECTORY);
-        if (top < 0)
-                return error_set(err, errno, "open `%s`", m->destination);
-        for (size_t i = 0; i < cg->n; i++) {
-                const struct cgroup_dir *d = &cg->dirs[i];
-                const char *name = base_name(d->mount);
-                _cleanup_free_ char *host = xasprintf("%s%s", d->mount, d->path);
-                if (mkdirat(top, name, 0755) < 0 && errno != EEXIST)
-                        return error_set(err, errno, "create `%s/%s`", m->destination, name);
-                _cleanup_close_ int sub = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub < 0 || mount(host, fd_path(sub, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return error_set(err, errno, "bind cgroup `%s` on `%s/%s`", host, m->destination,
-                                         name);
-                _cleanup_close_ int mnt = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                unsigned long f =
-                        (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_BIND | MS_REMOUNT;
-                if (mnt < 0 ||
-                    mount(NULL, fd_path(mnt, buf), NULL, f | mount_flags_of(fd_path(mnt, buf)), NULL) < 0)
-                        return error_set(err, errno, "remount cgroup `%s/%s`", m->destination, name);
-                if (strchr(name, ',')) {
-                        _cleanup_free_ char *names = xstrdup(name);
-                        for (char *save, *c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save))
-                                if (symlinkat(name, top, c) < 0 && errno != EEXIST)
-                                        return error_set(err, errno, "symlink `%s/%s`", m->destination, c);
-                }
-        }
-        if ((flags & MS_RDONLY) && remount_ro(fd_path(dest, buf), 0, false) < 0) {
-                _cleanup_close_ int again = rootfs_open(rootfd, m->destination, 0);
-                if (again < 0 || remount_ro(fd_path(again, buf), 0, false) < 0)
-                        return error_set(err, errno, "remount `%s` read-only", m->destination);
-        }
-        return 0;
+        if (!unified && mount_cgroup_v1(e, m, dest, flags, err) < 0)
+                return -1;
+        return mount_finish(e, m, flags, false, err);
+}
+
+static int mount_one(const struct mount_env *e, size_t i, berth_error **err)
+{
+        const struct spec_mount *m = &e->s->mounts[i];
+        if (m->flags & MS_REMOUNT)
+                return mount_remount(e, m, err);
+        if (is_bind(m))
+                return mount_bind(e, m, e->idmap_fds ? e->idmap_fds[i] : -1, err);
+        if (m->type && strcmp(m->type, "cgroup") == 0)
+                return mount_cgroup(e, m, err);
+        return mount_fs(e, m, err);
 }
 
 static int pivot(const char *rootfs, bool no_pivot, berth_error **err)
@@ -298,32 +491,56 @@ static int pivot(const char *rootfs, bool no_pivot, berth_error **err)
         return 0;
 }
 
-static int mask_paths(char **paths, berth_error **err)
+/* The host's /dev/null: masking with the container's own /dev/null would
+ * bind whatever the image put there (a symlink to
+ * /proc/sys/kernel/core_pattern, say) over the masked path, writable
+ * (CVE-2025-31133). */
+static int open_host_null(berth_error **err)
 {
+        _cleanup_close_ int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return error_set(err, errno, "open the host's `/dev/null`");
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+                return error_set(err, 0, "open the host's `/dev/null`: not the null device");
+        return steal_fd(&fd);
+}
+
+/* Each path resolved inside the rootfs, where the container's /proc and
+ * /sys are mounted by now (a symlink is followed as it would be after
+ * pivot_root, so never out of the rootfs); files are covered by the host's
+ * /dev/null, directories by an empty read-only tmpfs.  Done before
+ * pivot_root, while the host's /dev/null is still in this mount tree. */
+static int mask_paths(int root, char **paths, int devnull, berth_error **err)
+{
+        char src[FD_PATH_MAX], dst[FD_PATH_MAX];
         for (size_t i = 0; paths && paths[i]; i++) {
+                _cleanup_close_ int fd = rootfs_open(root, paths[i], 0);
                 struct stat st;
-                if (lstat(paths[i], &st) < 0) {
-                        if (errno == ENOENT)
-                                continue;
+                if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+                        continue;
+                if (fd < 0 || fstat(fd, &st) < 0)
                         return error_set(err, errno, "mask `%s`", paths[i]);
-                }
-                int r = S_ISDIR(st.st_mode) ? mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0")
-                                            : mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
+                int r = S_ISDIR(st.st_mode)
+                                ? mount("tmpfs", fd_path(fd, dst), "tmpfs", MS_RDONLY, "size=0")
+                                : mount(fd_path(devnull, src), fd_path(fd, dst), NULL, MS_BIND, NULL);
                 if (r < 0)
                         return error_set(err, errno, "mask `%s`", paths[i]);
         }
         return 0;
 }
 
-static int readonly_paths(char **paths, berth_error **err)
+static int readonly_paths(int root, char **paths, berth_error **err)
 {
+        char buf[FD_PATH_MAX];
         for (size_t i = 0; paths && paths[i]; i++) {
-                if (mount(paths[i], paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
-                        if (errno == ENOENT)
-                                continue;
+                _cleanup_close_ int fd = rootfs_open(root, paths[i], 0);
+                if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+                        continue;
+                if (fd < 0 || mount(fd_path(fd, buf), fd_path(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
                         return error_set(err, errno, "make `%s` read-only", paths[i]);
-                }
-                if (remount_ro(paths[i], 0, true) < 0)
+                _cleanup_close_ int mnt = rootfs_open(root, paths[i], 0);
+                if (mnt < 0 || remount_ro(mnt, true) < 0)
                         return error_set(err, errno, "make `%s` read-only", paths[i]);
         }
         return 0;
@@ -338,11 +555,55 @@ static bool dev_is_fresh(const struct spec *s)
         return fresh;
 }
 
-int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot, berth_error **err)
+/* The mounts, devices and cwd inside the rootfs, still seen from the host's root. */
+static int populate(const struct mount_env *e, berth_error **err)
 {
-        /* Slave by default: host mounts still reach us, ours never reach the host. */
+        for (size_t i = 0; i < e->s->n_mounts; i++)
+                if (mount_one(e, i, err) < 0)
+                        return -1;
+        if (devices_create(e->s, e->rootfd, dev_is_fresh(e->s), err) < 0)
+                return -1;
+        /* The cwd is made while the root is still writable (root.readonly comes last). */
+        _cleanup_close_ int cwd = rootfs_mkpath(e->rootfd, e->s->process.cwd, false, err);
+        if (cwd < 0) {
+                error_wrap(err, "process.cwd");
+                return -1;
+        }
+        return 0;
+}
+
+static int protect_paths(const struct mount_env *e, berth_error **err)
+{
+        _cleanup_close_ int devnull = -1;
+        if (e->s->masked_paths && e->s->masked_paths[0] && (devnull = open_host_null(err)) < 0)
+                return -1;
+        if (mask_paths(e->rootfd, e->s->masked_paths, devnull, err) < 0)
+                return -1;
+        return readonly_paths(e->rootfd, e->s->readonly_paths, err);
+}
+
+/* After pivot_root: shared or unbindable propagation, read-only root. */
+static int lock_down(const struct spec *s, unsigned long prop, berth_error **err)
+{
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return error_set(err, errno, "open the new root");
+        if ((prop & (MS_SHARED | MS_UNBINDABLE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
+                return error_set(err, errno, "set propagation of /");
+        if (s->root_readonly && remount_ro(root, false) < 0)
+                return error_set(err, errno, "remount / read-only");
+        return 0;
+}
+
+int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot, const int *idmap_fds,
+                   int (*before_pivot)(void *data, berth_error **err), void *data, berth_error **err)
+{
+        /* Slave by default: host mounts still reach us, ours never reach the
+         * host.  Shared and unbindable are given to the container's root only
+         * (lock_down): shared now would send our mounts to the host, and an
+         * unbindable root could not be bound to make the rootfs a mount. */
         unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
-        unsigned long first = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+        unsigned long first = (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop;
         if (mount(NULL, "/", NULL, first, NULL) < 0)
                 return error_set(err, errno, "set propagation of /");
         /* pivot_root needs the new root to be a mount point. */
@@ -351,25 +612,15 @@ int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot,
         _cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return error_set(err, errno, "open rootfs `%s`", s->root_path);
-        for (size_t i = 0; i < s->n_mounts; i++) {
-                if (mount_one(rootfd, &s->mounts[i], cg, s->bundle, err) < 0)
-                        return -1;
-        }
-        if (devices_create(s, rootfd, dev_is_fresh(s), err) < 0)
+        struct mount_env e = {
+                .s = s,
+                .cg = cg,
+                .rootfd = rootfd,
+                .idmap_fds = idmap_fds,
+                .userns = s->namespaces[NS_USER].present,
+        };
+        if (populate(&e, err) < 0 || (before_pivot && before_pivot(data, err) < 0) ||
+            protect_paths(&e, err) < 0 || pivot(s->root_path, no_pivot, err) < 0)
                 return -1;
-        /* The cwd is made while the root is still writable (root.readonly comes last). */
-        _cleanup_close_ int cwd = rootfs_mkpath(rootfd, s->process.cwd, false, err);
-        if (cwd < 0) {
-                error_wrap(err, "process.cwd");
-                return -1;
-        }
-        if (pivot(s->root_path, no_pivot, err) < 0)
-                return -1;
-        if (mask_paths(s->masked_paths, err) < 0 || readonly_paths(s->readonly_paths, err) < 0)
-                return -1;
-        if ((prop & MS_SHARED) && mount(NULL, "/", NULL, prop, NULL) < 0)
-                return error_set(err, errno, "set propagation of /");
-        if (s->root_readonly && remount_ro("/", 0, false) < 0)
-                return error_set(err, errno, "remount / read-only");
-        return 0;
+        return lock_down(s, prop, err);
 }

@@ -16,8 +16,15 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+
+#include "hooks.h"
+#include "lsm.h"
+#include "net.h"
+#include "seccomp_filter.h"
+#include "sysctl.h"
 
 /* Kernel ABI values, for headers older than the features. */
 #ifndef CLONE_NEWTIME
@@ -144,6 +151,11 @@ int cap_from_name(const char *name)
                 if (cap_names[i] && strcmp(cap_names[i], name) == 0)
                         return (int)i;
         return -1;
+}
+
+const char *cap_to_name(int cap)
+{
+        return cap >= 0 && (size_t)cap < ARRAY_SIZE(cap_names) ? cap_names[cap] : NULL;
 }
 
 static const struct {
@@ -691,12 +703,14 @@ static int parse_process_security(struct spec_process *proc, json_t *jproc, bert
                 proc->has_oom_score_adj = true;
                 proc->oom_score_adj = (int)json_integer_value(v);
         }
+        /* Applied (or refused, when the host lacks the LSM) by lsm.c. */
+        char **dst[] = {&proc->apparmor_profile, &proc->selinux_label};
         for (size_t i = 0; i < ARRAY_SIZE(labels); i++) {
                 const char *label = "";
                 if (as_string(member(jproc, labels[i]), "process", labels[i], &label, err) < 0)
                         return -1;
                 if (*label)
-                        return field_error(err, "process", labels[i], "not supported yet");
+                        *dst[i] = xstrdup(label);
         }
         return check_unsupported(jproc, "process", unsupported, ARRAY_SIZE(unsupported), err);
 }
@@ -735,9 +749,34 @@ static int parse_root(struct spec *s, json_t *doc, berth_error **err)
         return 0;
 }
 
+static int parse_idmaps(json_t *obj, const char *parent, const char *key, struct spec_idmap **maps, size_t *n,
+                        berth_error **err);
+
+/* tmpcopyup: tmpfs only.  idmap/ridmap: bind mounts only, with both of the
+ * mount's own mappings or neither (then the container's user namespace is
+ * used, checked in check_consistency). */
+static int check_mount_options(const struct spec_mount *m, const char *p, berth_error **err)
+{
+        bool maps = m->n_uid_mappings || m->n_gid_mappings;
+        if (m->tmpcopyup && !(m->type && strcmp(m->type, "tmpfs") == 0))
+                return field_error(err, p, "options", "`tmpcopyup` requires a tmpfs mount");
+        if (!m->idmap && maps)
+                return field_error(err, p, m->n_uid_mappings ? "uidMappings" : "gidMappings",
+                                   "requires the `idmap` or `ridmap` option");
+        if (!m->idmap)
+                return 0;
+        if (!(m->flags & MS_BIND) && !(m->type && strcmp(m->type, "bind") == 0))
+                return field_error(err, p, "options", "`%s` requires a bind mount",
+                                   m->recursive_idmap ? "ridmap" : "idmap");
+        if (maps && !m->n_uid_mappings)
+                return field_error(err, p, "uidMappings", "required with %s.gidMappings", p);
+        if (maps && !m->n_gid_mappings)
+                return field_error(err, p, "gidMappings", "required with %s.uidMappings", p);
+        return 0;
+}
+
 static int parse_mount(struct spec_mount *m, json_t *item, const char *p, berth_error **err)
 {
-        static const char *const unsupported[] = {"uidMappings", "gidMappings"};
         if (!json_is_object(item))
                 return field_error(err, p, NULL, "expected an object");
         m->options = xzalloc(sizeof *m->options);
@@ -746,11 +785,12 @@ static int parse_mount(struct spec_mount *m, json_t *item, const char *p, berth_
             as_dup_string(member(item, "type"), p, "type", &m->type, err) < 0 ||
             as_dup_string(member(item, "source"), p, "source", &m->source, err) < 0 ||
             as_strv(member(item, "options"), p, "options", &m->options, err) < 0 ||
-            check_unsupported(item, p, unsupported, ARRAY_SIZE(unsupported), err) < 0)
+            parse_idmaps(item, p, "uidMappings", &m->uid_mappings, &m->n_uid_mappings, err) < 0 ||
+            parse_idmaps(item, p, "gidMappings", &m->gid_mappings, &m->n_gid_mappings, err) < 0)
                 return -1;
         for (char **o = m->options; *o; o++)
                 mount_add_option(m, *o);
-        return 0;
+        return check_mount_options(m, p, err);
 }
 
 static int parse_mounts(struct spec *s, json_t *doc, berth_error **err)
@@ -790,14 +830,12 @@ static int parse_annotations(struct spec *s, json_t *doc, berth_error **err)
 
 static int parse_top(struct spec *s, json_t *doc, berth_error **err)
 {
-        static const char *const unsupported[] = {"hooks"};
-        json_t *hooks;
         if (as_dup_string(member(doc, "hostname"), "", "hostname", &s->hostname, err) < 0 ||
             as_dup_string(member(doc, "domainname"), "", "domainname", &s->domainname, err) < 0 ||
             parse_mounts(s, doc, err) < 0 || parse_annotations(s, doc, err) < 0 ||
-            as_object(member(doc, "hooks"), "", "hooks", &hooks, err) < 0)
+            net_config_parse(s->annotations, &s->net, err) < 0)
                 return -1;
-        return check_unsupported(doc, "", unsupported, ARRAY_SIZE(unsupported), err);
+        return hooks_parse(member(doc, "hooks"), &s->hooks, err);
 }
 
 /* ---- linux ------------------------------------------------------------- */
@@ -828,17 +866,18 @@ static int parse_namespaces(struct spec *s, json_t *lnx, berth_error **err)
         return 0;
 }
 
-static int parse_idmaps(json_t *lnx, const char *key, struct spec_idmap **maps, size_t *n, berth_error **err)
+static int parse_idmaps(json_t *obj, const char *parent, const char *key, struct spec_idmap **maps, size_t *n,
+                        berth_error **err)
 {
         static const char *const fields[] = {"containerID", "hostID", "size"};
         json_t *arr, *item;
         size_t i;
-        if (as_array(member(lnx, key), "linux", key, &arr, err) < 0)
+        if (as_array(member(obj, key), parent, key, &arr, err) < 0)
                 return -1;
         *maps = xzalloc(json_array_size(arr) * sizeof **maps);
         json_array_foreach(arr, i, item)
         {
-                _cleanup_free_ char *p = elem_path("linux", key, i);
+                _cleanup_free_ char *p = elem_path(parent, key, i);
                 struct spec_idmap *m = &(*maps)[i];
                 uint32_t *dst[] = {&m->container_id, &m->host_id, &m->size};
                 if (!json_is_object(item))
@@ -908,50 +947,18 @@ static int parse_devices(struct spec *s, json_t *lnx, berth_error **err)
         return 0;
 }
 
-/* linux.resources.devices is checked for shape and otherwise ignored until
- * berth has a device controller: `runc spec` writes a deny-all rule into
- * every default config, and refusing it would refuse every config. */
-static int check_device_rules(json_t *rules, berth_error **err)
+/* linux.resources: spec_resources.c. */
+static int parse_resources(struct spec *s, json_t *lnx, berth_error **err)
 {
-        json_t *arr, *item;
-        size_t i;
-        bool allow;
-        const char *s;
-        if (as_array(rules, "linux.resources", "devices", &arr, err) < 0)
-                return -1;
-        json_array_foreach(arr, i, item)
-        {
-                _cleanup_free_ char *p = elem_path("linux.resources", "devices", i);
-                if (!json_is_object(item))
-                        return field_error(err, p, NULL, "expected an object");
-                if (required(as_bool(member(item, "allow"), p, "allow", &allow, err), err, p, "allow") < 0 ||
-                    as_string(member(item, "type"), p, "type", &s, err) < 0 ||
-                    as_string(member(item, "access"), p, "access", &s, err) < 0)
-                        return -1;
-        }
-        return 0;
-}
-
-static int parse_resources(json_t *lnx, berth_error **err)
-{
-        static const char *const unsupported[] = {"memory",  "cpu",  "blockIO", "hugepageLimits",
-                                                  "network", "pids", "rdma",    "unified"};
-        json_t *res;
-        if (as_object(member(lnx, "resources"), "linux", "resources", &res, err) < 0 ||
-            check_device_rules(member(res, "devices"), err) < 0)
-                return -1;
-        return check_unsupported(res, "linux.resources", unsupported, ARRAY_SIZE(unsupported), err);
+        return res_parse(member(lnx, "resources"), "linux.resources", &s->resources, err);
 }
 
 static int parse_linux_unsupported(json_t *lnx, berth_error **err)
 {
-        static const char *const unsupported[] = {"intelRdt", "personality", "timeOffsets", "memoryPolicy",
-                                                  "mountLabel"};
+        static const char *const unsupported[] = {"intelRdt", "memoryPolicy"};
         /* Maps whose keys alone are requests (`"eth1": {}` moves eth1). */
-        static const char *const maps[] = {"sysctl", "netDevices"};
+        static const char *const maps[] = {"netDevices"};
         json_t *obj;
-        if (member(lnx, "seccomp"))
-                return field_error(err, "linux", "seccomp", "not supported yet");
         for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
                 if (as_object(member(lnx, maps[i]), "linux", maps[i], &obj, err) < 0)
                         return -1;
@@ -959,6 +966,114 @@ static int parse_linux_unsupported(json_t *lnx, berth_error **err)
                         return field_error(err, "linux", maps[i], "not supported yet");
         }
         return check_unsupported(lnx, "linux", unsupported, ARRAY_SIZE(unsupported), err);
+}
+
+/* linux.sysctl: string values; the keys are checked with the namespaces in check_consistency. */
+static int parse_sysctl(struct spec *s, json_t *lnx, berth_error **err)
+{
+        json_t *obj, *v;
+        const char *key;
+        size_t n = 0;
+        s->sysctl = xzalloc(sizeof *s->sysctl);
+        if (as_object(member(lnx, "sysctl"), "linux", "sysctl", &obj, err) < 0)
+                return -1;
+        json_object_foreach(obj, key, v)
+        {
+                if (!json_is_string(v))
+                        return field_error(err, "linux.sysctl", key, "expected a string");
+                strv_push(&s->sysctl, &n, key);
+                strv_push(&s->sysctl, &n, json_string_value(v));
+        }
+        return 0;
+}
+
+static int parse_time_offset(json_t *clock, const char *p, struct spec_time_offset *t, berth_error **err)
+{
+        json_t *secs = member(clock, "secs");
+        uint64_t ns = 0;
+        if (!json_is_object(clock))
+                return field_error(err, p, NULL, "expected an object");
+        if (secs && !json_is_integer(secs))
+                return field_error(err, p, "secs", "expected an integer");
+        if (as_uint(member(clock, "nanosecs"), p, "nanosecs", 999999999, &ns, err) < 0)
+                return -1;
+        *t = (struct spec_time_offset){
+                .present = true,
+                .secs = secs ? (int64_t)json_integer_value(secs) : 0,
+                .nanosecs = (uint32_t)ns,
+        };
+        return 0;
+}
+
+static int parse_time_offsets(struct spec *s, json_t *lnx, berth_error **err)
+{
+        json_t *obj, *v;
+        const char *key;
+        if (as_object(member(lnx, "timeOffsets"), "linux", "timeOffsets", &obj, err) < 0)
+                return -1;
+        json_object_foreach(obj, key, v)
+        {
+                _cleanup_free_ char *p = field_path("linux.timeOffsets", key);
+                struct spec_time_offset *t = strcmp(key, "monotonic") == 0  ? &s->time_monotonic
+                                             : strcmp(key, "boottime") == 0 ? &s->time_boottime
+                                                                            : NULL;
+                if (!t)
+                        return field_error(err, "linux.timeOffsets", key,
+                                           "unknown clock (expected `monotonic` or `boottime`)");
+                if (parse_time_offset(v, p, t, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* runtime-spec defines no personality flags yet, so any flag is refused. */
+static int parse_personality(struct spec *s, json_t *lnx, berth_error **err)
+{
+        json_t *obj;
+        const char *domain = NULL;
+        _cleanup_strv_ char **flags = NULL;
+        if (as_object(member(lnx, "personality"), "linux", "personality", &obj, err) < 0)
+                return -1;
+        if (!obj)
+                return 0;
+        if (required(as_string(member(obj, "domain"), "linux.personality", "domain", &domain, err), err,
+                     "linux.personality", "domain") < 0 ||
+            as_strv(member(obj, "flags"), "linux.personality", "flags", &flags, err) < 0)
+                return -1;
+        if (strcmp(domain, "LINUX") == 0)
+                s->personality = PER_LINUX;
+        else if (strcmp(domain, "LINUX32") == 0)
+                s->personality = PER_LINUX32;
+        else
+                return field_error(err, "linux.personality", "domain",
+                                   "unknown domain `%s` (expected `LINUX` or `LINUX32`)", domain);
+        if (flags && flags[0])
+                return field_error(err, "linux.personality", "flags", "unknown flag `%s`", flags[0]);
+        s->has_personality = true;
+        return 0;
+}
+
+/* linux.seccomp (seccomp.c) and linux.mountLabel, given to the mounts that
+ * take a context= option: the SELinux label of what the container creates
+ * there (bind mounts keep their source's labels). */
+static int parse_linux_security(struct spec *s, json_t *lnx, berth_error **err)
+{
+        static const char *const labelled[] = {"tmpfs", "devpts", "mqueue"};
+        const char *label = "";
+        if (seccomp_spec_parse(member(lnx, "seccomp"), &s->seccomp, err) < 0 ||
+            as_string(member(lnx, "mountLabel"), "linux", "mountLabel", &label, err) < 0)
+                return -1;
+        if (!*label)
+                return 0;
+        s->mount_label = xstrdup(label);
+        for (size_t i = 0; i < s->n_mounts; i++)
+                for (size_t t = 0; t < ARRAY_SIZE(labelled); t++)
+                        if (s->mounts[i].type && strcmp(s->mounts[i].type, labelled[t]) == 0) {
+                                char *data = lsm_mount_data(s->mounts[i].data, label);
+                                free(s->mounts[i].data);
+                                s->mounts[i].data = data;
+                        }
+        return 0;
 }
 
 static int parse_linux(struct spec *s, json_t *doc, berth_error **err)
@@ -970,15 +1085,17 @@ static int parse_linux(struct spec *s, json_t *doc, berth_error **err)
         s->masked_paths = xzalloc(sizeof *s->masked_paths);
         s->readonly_paths = xzalloc(sizeof *s->readonly_paths);
         if (parse_namespaces(s, lnx, err) < 0 ||
-            parse_idmaps(lnx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
-            parse_idmaps(lnx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
+            parse_idmaps(lnx, "linux", "uidMappings", &s->uid_mappings, &s->n_uid_mappings, err) < 0 ||
+            parse_idmaps(lnx, "linux", "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err) < 0 ||
             as_dup_string(member(lnx, "cgroupsPath"), "linux", "cgroupsPath", &s->cgroups_path, err) < 0 ||
             as_abs_path_strv(member(lnx, "maskedPaths"), "linux", "maskedPaths", &s->masked_paths, err) < 0 ||
             as_abs_path_strv(member(lnx, "readonlyPaths"), "linux", "readonlyPaths", &s->readonly_paths,
                              err) < 0 ||
             as_string(member(lnx, "rootfsPropagation"), "linux", "rootfsPropagation", &prop, err) < 0 ||
-            parse_devices(s, lnx, err) < 0 || parse_resources(lnx, err) < 0 ||
-            parse_linux_unsupported(lnx, err) < 0)
+            parse_devices(s, lnx, err) < 0 || parse_resources(s, lnx, err) < 0 ||
+            parse_sysctl(s, lnx, err) < 0 || parse_time_offsets(s, lnx, err) < 0 ||
+            parse_personality(s, lnx, err) < 0 || parse_linux_unsupported(lnx, err) < 0 ||
+            parse_linux_security(s, lnx, err) < 0)
                 return -1;
         if (prop && *prop) {
                 const struct opt *o = OPT_FIND(propagation_opts, prop);
@@ -1010,7 +1127,17 @@ static int check_consistency(const struct spec *s, berth_error **err)
                 return error_set(err, 0, "hostname: requires a UTS namespace");
         if (s->domainname && *s->domainname && !s->namespaces[NS_UTS].present)
                 return error_set(err, 0, "domainname: requires a UTS namespace");
-        return 0;
+        /* The offsets can only be written into a time namespace nobody has entered yet. */
+        bool new_timens = s->namespaces[NS_TIME].present && !s->namespaces[NS_TIME].path;
+        if ((s->time_monotonic.present || s->time_boottime.present) && !new_timens)
+                return error_set(err, 0, "linux.timeOffsets: requires a new time namespace");
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (s->mounts[i].idmap && !s->mounts[i].n_uid_mappings && !user->present)
+                        return error_set(err, 0,
+                                         "mounts[%zu].options: `%s` requires mounts[%zu].uidMappings and "
+                                         "gidMappings or a user namespace",
+                                         i, s->mounts[i].recursive_idmap ? "ridmap" : "idmap", i);
+        return sysctl_validate(s, err);
 }
 
 /* root.path is relative to the bundle unless absolute; replaced by its
@@ -1082,6 +1209,32 @@ static void process_clear(struct spec_process *p)
         free(p->cwd);
         free(p->user.additional_gids);
         free(p->rlimits);
+        free(p->apparmor_profile);
+        free(p->selinux_label);
+}
+
+void spec_process_clear(struct spec_process *p)
+{
+        process_clear(p);
+        memset(p, 0, sizeof *p);
+}
+
+int spec_parse_process(const char *text, const char *name, struct spec_process *out, berth_error **err)
+{
+        json_error_t jerr;
+        memset(out, 0, sizeof *out);
+        _cleanup_json_ json_t *proc = json_loads(text, 0, &jerr);
+        if (!proc)
+                return error_set(err, 0, "%s: line %d, column %d: %s", name, jerr.line, jerr.column, jerr.text);
+        if (!json_is_object(proc))
+                return error_set(err, 0, "%s: expected a JSON object", name);
+        /* Parsed as the `process` member of a document, so errors name the same fields as in config.json. */
+        _cleanup_json_ json_t *doc = json_pack("{s:O}", "process", proc);
+        if (parse_process(out, doc, err) < 0) {
+                spec_process_clear(out);
+                return -1;
+        }
+        return 0;
 }
 
 void spec_free(struct spec *s)
@@ -1100,9 +1253,13 @@ void spec_free(struct spec *s)
                 free(s->mounts[i].source);
                 strv_free(s->mounts[i].options);
                 free(s->mounts[i].data);
+                free(s->mounts[i].uid_mappings);
+                free(s->mounts[i].gid_mappings);
         }
         free(s->mounts);
         strv_free(s->annotations);
+        hooks_free(s->hooks);
+        net_config_free(s->net);
         for (int t = 0; t < NS_COUNT; t++)
                 free(s->namespaces[t].path);
         free(s->uid_mappings);
@@ -1113,7 +1270,11 @@ void spec_free(struct spec *s)
         for (size_t i = 0; i < s->n_devices; i++)
                 free(s->devices[i].path);
         free(s->devices);
+        strv_free(s->sysctl);
+        res_clear(&s->resources);
         free(s->config_text);
+        seccomp_spec_free(s->seccomp);
+        free(s->mount_label);
         free(s);
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec_resources.h"
 #include "utils.h"
 
 enum ns_type { NS_PID, NS_NET, NS_MNT, NS_IPC, NS_UTS, NS_USER, NS_CGROUP, NS_TIME, NS_COUNT };
@@ -38,6 +39,9 @@ struct spec_mount {
         unsigned long rec_attr_set, rec_attr_clear; /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE) */
         bool tmpcopyup;                             /* `tmpcopyup` */
         bool idmap, recursive_idmap;                /* `idmap` / `ridmap` */
+        /* The mount's own id mapping (with idmap/ridmap); none = the container's. */
+        struct spec_idmap *uid_mappings, *gid_mappings;
+        size_t n_uid_mappings, n_gid_mappings;
 };
 
 struct spec_rlimit {
@@ -73,6 +77,8 @@ struct spec_process {
         bool no_new_privileges;
         bool has_oom_score_adj;
         int oom_score_adj;
+        char *apparmor_profile; /* NULL when absent or empty */
+        char *selinux_label;    /* NULL when absent or empty */
 };
 
 struct spec_device {
@@ -86,6 +92,13 @@ struct spec_device {
         gid_t gid;
 };
 
+/* linux.timeOffsets for one clock of a new time namespace. */
+struct spec_time_offset {
+        bool present;
+        int64_t secs;
+        uint32_t nanosecs;
+};
+
 struct spec {
         char *oci_version;
         char *bundle;    /* absolute, canonical path of the bundle */
@@ -97,6 +110,8 @@ struct spec {
         struct spec_mount *mounts;
         size_t n_mounts;
         char **annotations; /* key, value, ..., NULL */
+        struct hooks *hooks;      /* hooks.h; NULL when none */
+        struct net_config *net;   /* net.h: the berth.net.* / berth.ipc.* annotations; NULL when none */
         /* linux */
         struct spec_namespace namespaces[NS_COUNT];
         struct spec_idmap *uid_mappings, *gid_mappings;
@@ -107,7 +122,14 @@ struct spec {
         unsigned long rootfs_propagation; /* MS_* (+MS_REC); 0 = default */
         struct spec_device *devices;
         size_t n_devices;
-        char *config_text; /* the raw config.json */
+        char **sysctl; /* linux.sysctl: key, value, ..., NULL (keys checked by sysctl_validate) */
+        struct spec_time_offset time_monotonic, time_boottime; /* linux.timeOffsets */
+        bool has_personality;
+        unsigned long personality; /* linux.personality.domain as PER_* */
+        struct res_resources resources; /* linux.resources (spec_resources.h) */
+        char *config_text;         /* the raw config.json */
+        struct spec_seccomp *seccomp; /* linux.seccomp (seccomp_filter.h), NULL when absent */
+        char *mount_label;            /* linux.mountLabel, NULL when absent; already in the mounts' data */
 };
 
 /* Read `bundle`/config.json, validate it, and resolve root.path. */
@@ -117,6 +139,11 @@ struct spec *spec_load(const char *bundle, berth_error **err);
  * is kept as written and not checked (spec->bundle is then NULL too). */
 struct spec *spec_parse(const char *text, const char *bundle, const char *name, berth_error **err);
 void spec_free(struct spec *spec);
+/* Parse an OCI process object alone (`exec --process FILE`); errors name the
+ * fields as in config.json (`process.args: …`), `name` names the document in
+ * syntax errors.  On failure *out is left empty. */
+int spec_parse_process(const char *text, const char *name, struct spec_process *out, berth_error **err);
+void spec_process_clear(struct spec_process *p);
 
 /* The CLONE_NEW* flag of a namespace kind, and its name in the spec / in /proc/PID/ns. */
 int ns_clone_flag(enum ns_type t);
@@ -125,6 +152,8 @@ const char *ns_proc_name(enum ns_type t);
 
 /* Capability name (`CAP_SYS_ADMIN`) to number, -1 when unknown. */
 int cap_from_name(const char *name);
+/* Capability number to name, NULL when unknown. */
+const char *cap_to_name(int cap);
 /* Rlimit name (`RLIMIT_NOFILE`) to RLIMIT_* number, -1 when unknown. */
 int rlimit_from_name(const char *name);
 

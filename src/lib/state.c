@@ -52,19 +52,32 @@ int state_dir_open(int rootfd, const char *id, bool lock, berth_error **err)
         return open_dir(rootfd, id, lock, err);
 }
 
+/* The entries of `dfd`, and of its subdirectories (the notify socket's) one level down. */
+static void remove_entries(int dfd, bool descend)
+{
+        DIR *d = fdopendir(dup(dfd));
+        if (!d)
+                return;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                        continue;
+                if (unlinkat(dfd, e->d_name, 0) == 0 || errno != EISDIR || !descend)
+                        continue;
+                _cleanup_close_ int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (sub >= 0)
+                        remove_entries(sub, false);
+                unlinkat(dfd, e->d_name, AT_REMOVEDIR);
+        }
+        closedir(d);
+}
+
 int state_dir_remove(int rootfd, const char *id, berth_error **err)
 {
         _cleanup_close_ int dfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0)
                 return errno == ENOENT ? 0 : error_set(err, errno, "open state of container `%s`", id);
-        DIR *d = fdopendir(dup(dfd));
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d)))
-                        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                                unlinkat(dfd, e->d_name, 0);
-                closedir(d);
-        }
+        remove_entries(dfd, true);
         if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return error_set(err, errno, "remove state of container `%s`", id);
         return 0;
@@ -85,6 +98,11 @@ int state_write(int dirfd, const struct saved_state *s, berth_error **err)
                           "rootfs", s->rootfs, "created", s->created, "pid", (json_int_t)s->pid, "start_time",
                           (json_int_t)s->start_time, "annotations", strv_pairs_to_json(s->annotations),
                           "cgroup", s->cgroup ? cgroup_to_json(s->cgroup) : json_array());
+        /* Only when present: older state files lack them and read the same. */
+        if (s->hooks)
+                json_object_set(j, "hooks", s->hooks);
+        if (s->net)
+                json_object_set(j, "net", s->net);
         _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         int r = write_file_atomic(dirfd, STATE_FILE, text, strlen(text), 0600);
@@ -131,6 +149,8 @@ int state_read(int dirfd, const char *id, struct saved_state *s, berth_error **e
                 strv_push(&s->annotations, &n, json_string_value(v) ? json_string_value(v) : "");
         }
         s->cgroup = cgroup_from_json(json_object_get(j, "cgroup"), err);
+        s->hooks = json_incref(json_object_get(j, "hooks"));
+        s->net = json_incref(json_object_get(j, "net"));
         json_decref(j);
         if (!s->cgroup) {
                 state_clear(s);
@@ -148,6 +168,8 @@ void state_clear(struct saved_state *s)
         free(s->created);
         strv_free(s->annotations);
         cgroup_free(s->cgroup);
+        json_decref(s->hooks);
+        json_decref(s->net);
         memset(s, 0, sizeof *s);
 }
 

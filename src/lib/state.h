@@ -8,6 +8,7 @@
 
 #define STATE_FILE "state.json"
 #define EXEC_FIFO "exec.fifo"
+#define SAVED_CONFIG "config.json" /* the config.json the container was created from, for exec */
 
 struct saved_state {
         char *id;
@@ -18,6 +19,8 @@ struct saved_state {
         pid_t pid;                     /* 0 while creating */
         unsigned long long start_time; /* /proc/PID/stat field 22, guards against pid reuse */
         struct cgroup *cgroup;
+        json_t *hooks; /* poststart and poststop as in config.json (hooks.h), or NULL */
+        json_t *net;   /* what delete undoes of the driver network (net.h), or NULL */
 };
 
 /* Open (creating if needed) the state root; returns an O_DIRECTORY fd. */

@@ -23,6 +23,16 @@ static const char *sync_step_name(enum sync_step s)
                 return "go-exec";
         case SYNC_ERROR:
                 return "error";
+        case SYNC_CONSOLE:
+                return "console";
+        case SYNC_SECCOMP_LISTENER:
+                return "seccomp-listener";
+        case SYNC_MOUNT_FD:
+                return "mount-fd";
+        case SYNC_HOOKS:
+                return "hooks";
+        case SYNC_HOOKS_DONE:
+                return "hooks-done";
         }
         return "unknown";
 }
@@ -81,5 +91,77 @@ int sync_expect(int fd, enum sync_step want, berth_error **err)
                 return error_set(err, r.errnum, "%s", r.msg);
         if (n < (ssize_t)sizeof r.step || r.step != want)
                 return error_set(err, 0, "container init failed before step `%s`", sync_step_name(want));
+        return 0;
+}
+
+int sync_send_fd(int sock, enum sync_step step, int fd)
+{
+        uint32_t s = step;
+        struct iovec iov = {.iov_base = &s, .iov_len = sizeof s};
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } c;
+        memset(&c, 0, sizeof c);
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof fd);
+        if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+                return -errno;
+        return 0;
+}
+
+/* The first fd of an SCM_RIGHTS message, closing any others; -1 when none. */
+static int take_fd(struct msghdr *m)
+{
+        int fd = -1;
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
+                if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < n; i++) {
+                        int f;
+                        memcpy(&f, CMSG_DATA(h) + i * sizeof(int), sizeof f);
+                        if (fd < 0)
+                                fd = f;
+                        else
+                                close(f);
+                }
+        }
+        return fd;
+}
+
+int sync_expect_fd(int sock, enum sync_step want, int *fd, berth_error **err)
+{
+        struct sync_record r;
+        struct iovec iov = {.iov_base = &r, .iov_len = sizeof r - 1};
+        union {
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+                struct cmsghdr align;
+        } c;
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+        ssize_t n;
+        *fd = -1;
+        do
+                n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return error_set(err, errno, "read from container process at step `%s`", sync_step_name(want));
+        int got = take_fd(&m);
+        if (n > (ssize_t)offsetof(struct sync_record, msg) && r.step == SYNC_ERROR) {
+                ((char *)&r)[n] = '\0';
+                if (got >= 0)
+                        close(got);
+                return error_set(err, r.errnum, "%s", r.msg);
+        }
+        if (n < (ssize_t)sizeof r.step || r.step != want || got < 0) {
+                if (got >= 0)
+                        close(got);
+                return error_set(err, 0, "container process failed before step `%s`", sync_step_name(want));
+        }
+        *fd = got;
         return 0;
 }

@@ -11,6 +11,11 @@ enum sync_step {
         SYNC_READY,        /* child: everything done, waiting to exec */
         SYNC_GO_EXEC,      /* parent (run): exec now */
         SYNC_ERROR,        /* child: failed; carries errno + message */
+        SYNC_CONSOLE,      /* child: the pty master follows by SCM_RIGHTS */
+        SYNC_SECCOMP_LISTENER, /* child: the seccomp user-notification fd, by SCM_RIGHTS */
+        SYNC_MOUNT_FD,         /* parent: a detached id-mapped mount for the init, by SCM_RIGHTS */
+        SYNC_HOOKS,            /* child: mounts made; run the prestart and createRuntime hooks */
+        SYNC_HOOKS_DONE,       /* parent: they ran; go on to createContainer and pivot_root */
 };
 
 int sync_pair(int fds[2], berth_error **err);
@@ -23,5 +28,9 @@ int sync_expect(int fd, enum sync_step want, berth_error **err);
 /* Parent (run): after SYNC_GO_EXEC the channel closes on a successful exec
  * (it is close-on-exec); an error record means execve failed. */
 int sync_expect_exec(int fd, berth_error **err);
+/* Send `step` with `fd` attached (SCM_RIGHTS); 0 or -errno. */
+int sync_send_fd(int sock, enum sync_step step, int fd);
+/* As sync_expect, and receive the fd attached to the record (close-on-exec) into *fd. */
+int sync_expect_fd(int sock, enum sync_step want, int *fd, berth_error **err);
 
 #endif

@@ -4,9 +4,11 @@
 #define BERTH_SYSCALLS_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,6 +30,26 @@
 #define RESOLVE_NO_SYMLINKS 0x04
 #define RESOLVE_BENEATH 0x08
 #define RESOLVE_IN_ROOT 0x10
+#endif
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
 
 struct berth_clone_args {
@@ -94,6 +116,46 @@ static inline int sys_close_range(unsigned first, unsigned last, unsigned flags)
 #endif
 }
 
+/* struct mount_attr of mount_setattr(2). */
+struct berth_mount_attr {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static inline int sys_mount_setattr(int dirfd, const char *path, unsigned flags,
+                                    struct berth_mount_attr *attr)
+{
+#ifdef SYS_mount_setattr
+        return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof *attr);
+#else
+        (void)dirfd, (void)path, (void)flags, (void)attr;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_open_tree(int dirfd, const char *path, unsigned flags)
+{
+#ifdef SYS_open_tree
+        return (int)syscall(SYS_open_tree, dirfd, path, flags);
+#else
+        (void)dirfd, (void)path, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to,
+                                 unsigned flags)
+{
+#ifdef SYS_move_mount
+        return (int)syscall(SYS_move_mount, from_dirfd, from, to_dirfd, to, flags);
+#else
+        (void)from_dirfd, (void)from, (void)to_dirfd, (void)to, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
 static inline int sys_pivot_root(const char *new_root, const char *put_old)
 {
         return (int)syscall(SYS_pivot_root, new_root, put_old);
@@ -102,6 +164,18 @@ static inline int sys_pivot_root(const char *new_root, const char *put_old)
 static inline int sys_capset(void *hdr, void *data)
 {
         return (int)syscall(SYS_capset, hdr, data);
+}
+
+/* bpf(2): `attr` is a union bpf_attr, kept opaque here. */
+static inline long sys_bpf(int cmd, void *attr, unsigned size)
+{
+#ifdef SYS_bpf
+        return syscall(SYS_bpf, cmd, attr, size);
+#else
+        (void)cmd, (void)attr, (void)size;
+        errno = ENOSYS;
+        return -1;
+#endif
 }
 
 #endif

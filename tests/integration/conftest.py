@@ -610,3 +610,43 @@ def spawn():
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
         p.wait()
+
+
+# ---------------------------------------------------------------- sysprobe
+
+_sysprobe = {}
+
+
+@pytest.fixture(scope="session")
+def sysprobe(tmp_path_factory):
+    """tests/integration/data/sysprobe.c built static, once per session: one
+    system call with chosen arguments, inside a container (see the source)."""
+    if "path" not in _sysprobe:
+        src = REPO / "tests" / "integration" / "data" / "sysprobe.c"
+        out = tmp_path_factory.mktemp("sysprobe") / "sysprobe"
+        r = subprocess.run(["gcc", "-static", "-O2", "-o", str(out), str(src), "-pthread"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot build the static sysprobe (needs gcc and libc6-dev): {r.stderr.strip()}")
+        _sysprobe["path"] = str(out)
+    return _sysprobe["path"]
+
+
+# ---------------------------------------------------------------- cgroup controllers
+
+def controller_dir(id, controller, cgroups_path=None):
+    """Host directory of container `id`'s cgroup in the hierarchy that holds
+    `controller`: the v1 hierarchy naming it, or (controller "") cgroup2;
+    None when this host has no such hierarchy."""
+    for ctrls, d in container_cgroup_dirs(id, cgroups_path):
+        if (controller == "" and ctrls == "") or (controller and controller in ctrls.split(",")):
+            return d
+    return None
+
+
+def read_cgroup(id, controller, name, cgroups_path=None):
+    """The stripped text of one cgroup file of container `id`."""
+    d = controller_dir(id, controller, cgroups_path)
+    assert d is not None, f"no {controller or 'cgroup2'} hierarchy"
+    with open(os.path.join(d, name)) as f:
+        return f.read().strip()

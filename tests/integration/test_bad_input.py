@@ -230,11 +230,6 @@ def test_namespace_path_missing(berth, bundle, tmp_path):
 
 # ---------------------------------------------------------------- not yet
 
-def test_sysctl_not_supported_yet(berth, bundle):
-    bundle.linux["sysctl"] = {"net.ipv4.ip_forward": "1"}
-    create_fails(berth, bundle, "linux.sysctl: not supported yet")
-
-
 def test_empty_sysctl_accepted(berth, bundle):
     bundle.linux["sysctl"] = {}
     bundle.set_args("true")

@@ -1,17 +1,21 @@
-/* libberth-run ROOT BUNDLE ID: run a container through libberth alone (no
- * CLI) and report how it ended.
+/* libberth-run ROOT BUNDLE ID [--watch-oom]: run a container through
+ * libberth alone (no CLI) and report how it ended.
  *
  * The start callback checks, at the moment it is called, that the pid it got
  * is alive, lives in another pid namespace than ours, and is pid 1 there (the
  * container's init, not some helper).  On success prints
  *   pid=<n> exit=<code> signal=<n> oom=<0|1>
- * and exits 0.  A library error prints
+ * and exits 0.  With --watch-oom the start callback also opens an OOM watch
+ * (berth_oom_watch_new), the container is kept after it exits so that the
+ * watch can be read, then deleted, and the line ends with " oom_events=<n>".
+ * A library error prints
  *   libberth-run: <message>[: <strerror>] (errno=<n>)
  * and exits 1; a failed callback check exits 2. */
 #include <berth.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,10 @@ struct start_record {
         int calls;
         int pid;
         char problem[256];
+        berth_context *ctx;
+        bool watch_oom;
+        berth_oom_watch *watch;
+        int oom_events;
 };
 
 static void note_problem(struct start_record *rec, const char *what, int pid)
@@ -61,9 +69,16 @@ static void on_start(void *data, const char *id, int pid)
         struct stat st;
         ssize_t n;
 
-        (void)id;
         rec->calls++;
         rec->pid = pid;
+        if (rec->watch_oom) {
+                berth_error *err = NULL;
+                rec->watch = berth_oom_watch_new(rec->ctx, id, &err);
+                if (rec->watch == NULL) {
+                        note_problem(rec, berth_error_message(err), pid);
+                        berth_error_free(err);
+                }
+        }
         if (pid <= 0) {
                 note_problem(rec, "not a pid", pid);
                 return;
@@ -118,10 +133,11 @@ int main(int argc, char **argv)
         berth_bundle *bundle;
         int r;
 
-        if (argc != 4) {
-                fprintf(stderr, "usage: libberth-run ROOT BUNDLE ID\n");
+        if (argc != 4 && !(argc == 5 && strcmp(argv[4], "--watch-oom") == 0)) {
+                fprintf(stderr, "usage: libberth-run ROOT BUNDLE ID [--watch-oom]\n");
                 return 1;
         }
+        rec.watch_oom = argc == 5;
         ctx = berth_context_new(argv[1], NULL, NULL, &err);
         if (ctx == NULL)
                 return fail(err);
@@ -130,10 +146,21 @@ int main(int argc, char **argv)
                 berth_context_free(ctx);
                 return fail(err);
         }
+        rec.ctx = ctx;
+        opts.keep = rec.watch_oom;
         opts.on_start = on_start;
         opts.on_start_data = &rec;
         r = berth_run(ctx, argv[3], bundle, &opts, &status, &err);
         berth_bundle_free(bundle);
+        if (r == 0 && rec.watch) {
+                /* The watch's fd is pollable; what happened is counted while the
+                 * container (kept for this) still exists. */
+                struct pollfd p = {.fd = berth_oom_watch_fd(rec.watch), .events = POLLIN};
+                rec.oom_events = poll(&p, 1, 0) > 0 ? berth_oom_watch_read(rec.watch) : 0;
+        }
+        berth_oom_watch_free(rec.watch);
+        if (r == 0 && opts.keep)
+                r = berth_delete(ctx, argv[3], true, &err);
         berth_context_free(ctx);
         if (r < 0)
                 return fail(err);
@@ -145,7 +172,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "libberth-run: %s\n", rec.problem);
                 return 2;
         }
-        printf("pid=%d exit=%d signal=%d oom=%d\n", rec.pid, status.exit_code, status.signal,
+        printf("pid=%d exit=%d signal=%d oom=%d", rec.pid, status.exit_code, status.signal,
                status.oom_killed ? 1 : 0);
+        if (rec.watch_oom)
+                printf(" oom_events=%d", rec.oom_events);
+        printf("\n");
         return 0;
 }

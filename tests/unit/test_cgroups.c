@@ -297,6 +297,22 @@ static void test_resolve_hybrid(void **state)
         cgroup_free(cg);
 }
 
+/* `base`: where cgroup2 controllers are turned on from at create. */
+static void test_resolve_base(void **state)
+{
+        (void)state;
+        struct cgroup *cg = cgroup_resolve(hybrid_self, hybrid_mountinfo, "web", NULL, NULL);
+        assert_string_equal(find_dir(cg, "memory")->base, "/process_api/b668");
+        assert_string_equal(find_dir(cg, "")->base, "/");
+        cgroup_free(cg);
+        cg = cgroup_resolve(v2_self, v2_mountinfo, "web", "x", NULL);
+        assert_string_equal(find_dir(cg, "")->base, "/user.slice/user-1000.slice/session-2.scope");
+        cgroup_free(cg);
+        cg = cgroup_resolve(v2_self, v2_mountinfo, "web", "/abs/x", NULL);
+        assert_string_equal(find_dir(cg, "")->base, "/");
+        cgroup_free(cg);
+}
+
 static void test_resolve_v2(void **state)
 {
         (void)state;
@@ -542,16 +558,27 @@ static void test_free_null(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_path_default),         cmocka_unit_test(test_path_relative),
-                cmocka_unit_test(test_path_absolute),        cmocka_unit_test(test_path_invalid),
-                cmocka_unit_test(test_parse_self_hybrid),    cmocka_unit_test(test_parse_self_odd),
-                cmocka_unit_test(test_parse_self_malformed), cmocka_unit_test(test_parse_mounts_hybrid),
-                cmocka_unit_test(test_parse_mounts_fields),  cmocka_unit_test(test_parse_mounts_malformed),
-                cmocka_unit_test(test_resolve_hybrid),       cmocka_unit_test(test_resolve_v2),
-                cmocka_unit_test(test_resolve_v1),           cmocka_unit_test(test_resolve_mount_root),
-                cmocka_unit_test(test_resolve_first_mount),  cmocka_unit_test(test_resolve_errors),
-                cmocka_unit_test(test_json_roundtrip),       cmocka_unit_test(test_json_invalid),
-                cmocka_unit_test(test_destroy_parents),      cmocka_unit_test(test_free_null),
+                cmocka_unit_test(test_path_default),
+                cmocka_unit_test(test_path_relative),
+                cmocka_unit_test(test_path_absolute),
+                cmocka_unit_test(test_path_invalid),
+                cmocka_unit_test(test_parse_self_hybrid),
+                cmocka_unit_test(test_parse_self_odd),
+                cmocka_unit_test(test_parse_self_malformed),
+                cmocka_unit_test(test_parse_mounts_hybrid),
+                cmocka_unit_test(test_parse_mounts_fields),
+                cmocka_unit_test(test_parse_mounts_malformed),
+                cmocka_unit_test(test_resolve_hybrid),
+                cmocka_unit_test(test_resolve_base),
+                cmocka_unit_test(test_resolve_v2),
+                cmocka_unit_test(test_resolve_v1),
+                cmocka_unit_test(test_resolve_mount_root),
+                cmocka_unit_test(test_resolve_first_mount),
+                cmocka_unit_test(test_resolve_errors),
+                cmocka_unit_test(test_json_roundtrip),
+                cmocka_unit_test(test_json_invalid),
+                cmocka_unit_test(test_destroy_parents),
+                cmocka_unit_test(test_free_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

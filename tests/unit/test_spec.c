@@ -356,9 +356,6 @@ static const struct error_case error_cases[] = {
          "process.oomScoreAdj: expected an integer between -1000 and 1000"},
         {CFG_PROC(",\"oomScoreAdj\":-1001"),
          "process.oomScoreAdj: expected an integer between -1000 and 1000"},
-        {CFG_PROC(",\"apparmorProfile\":\"docker-default\""), "process.apparmorProfile: not supported yet"},
-        {CFG_PROC(",\"selinuxLabel\":\"system_u:system_r:container_t:s0\""),
-         "process.selinuxLabel: not supported yet"},
         {CFG_PROC(",\"apparmorProfile\":1"), "process.apparmorProfile: expected a string"},
         {CFG_PROC(",\"ioPriority\":{\"class\":\"IOPRIO_CLASS_IDLE\"}"),
          "process.ioPriority: not supported yet"},
@@ -381,9 +378,15 @@ static const struct error_case error_cases[] = {
          "mounts[0].options: expected an array of strings"},
         {CFG(",\"mounts\":[{\"destination\":\"/"
              "a\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}]"),
-         "mounts[0].uidMappings: not supported yet"},
+         "mounts[0].uidMappings: requires the `idmap` or `ridmap` option"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/b\",\"options\":[\"idmap\"]}]"),
+         "mounts[0].options: `idmap` requires mounts[0].uidMappings and gidMappings or a user namespace"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":\"tmpfs\",\"options\":[\"ridmap\"]}]"),
+         "mounts[0].options: `ridmap` requires a bind mount"},
+        {CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":\"proc\",\"options\":[\"tmpcopyup\"]}]"),
+         "mounts[0].options: `tmpcopyup` requires a tmpfs mount"},
         {CFG(",\"hooks\":[]"), "hooks: expected an object"},
-        {CFG(",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}"), "hooks: not supported yet"},
+        {CFG(",\"hooks\":{\"prestart\":[{\"path\":\"true\"}]}"), "hooks.prestart[0].path: expected an absolute path"},
         {CFG(",\"linux\":\"x\""), "linux: expected an object"},
         {CFG(",\"linux\":{\"namespaces\":{}}"), "linux.namespaces: expected an array"},
         {CFG(",\"linux\":{\"namespaces\":[\"pid\"]}"), "linux.namespaces[0]: expected an object"},
@@ -426,28 +429,39 @@ static const struct error_case error_cases[] = {
         {CFG(",\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1,"
              "\"fileMode\":8630}]}"),
          "linux.devices[0].fileMode: expected an integer between 0 and 4095"},
-        {CFG(",\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}"),
-         "linux.seccomp: not supported yet"},
-        {CFG(",\"linux\":{\"seccomp\":{}}"), "linux.seccomp: not supported yet"},
-        {CFG(",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}"), "linux.sysctl: not supported yet"},
+        {CFG(",\"linux\":{\"seccomp\":{\"syscalls\":[]}}"), "linux.seccomp.defaultAction: required"},
+        {CFG(",\"linux\":{\"seccomp\":[]}"), "linux.seccomp: expected an object"},
+        {CFG(",\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}"),
+         "linux.sysctl: `net.ipv4.ip_forward` requires a new network namespace"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"ipc\"}],\"sysctl\":{\"kernel.shmmax\":1}}"),
+         "linux.sysctl.kernel.shmmax: expected a string"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"network\"}],\"sysctl\":{\"net/ipv4/ip_forward\":\"1\"}}"),
+         "linux.sysctl: invalid key `net/ipv4/ip_forward`"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"network\"}],\"sysctl\":{\"net.ipv4..x\":\"1\"}}"),
+         "linux.sysctl: invalid key `net.ipv4..x`"},
+        {CFG(",\"linux\":{\"sysctl\":{\"vm.swappiness\":\"1\"}}"),
+         "linux.sysctl: `vm.swappiness` is not namespaced: it would change the host"},
         {CFG(",\"linux\":{\"sysctl\":[]}"), "linux.sysctl: expected an object"},
         {CFG(",\"linux\":{\"resources\":[]}"), "linux.resources: expected an object"},
-        {CFG(",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"),
-         "linux.resources.memory: not supported yet"},
-        {CFG(",\"linux\":{\"resources\":{\"devices\":[],\"pids\":{\"limit\":10}}}"),
-         "linux.resources.pids: not supported yet"},
-        {CFG(",\"linux\":{\"resources\":{\"unified\":{\"cpu.max\":\"max\"}}}"),
-         "linux.resources.unified: not supported yet"},
+        {CFG(",\"linux\":{\"resources\":{\"memory\":{\"limit\":-5}}}"),
+         "linux.resources.memory.limit: expected -1 (unlimited) or a number of bytes"},
+        {CFG(",\"linux\":{\"resources\":{\"devices\":[],\"pids\":{\"limit\":\"10\"}}}"),
+         "linux.resources.pids.limit: expected an integer"},
+        {CFG(",\"linux\":{\"resources\":{\"unified\":{\"cpu.max\":1}}}"),
+         "linux.resources.unified.cpu.max: expected a string"},
         {CFG(",\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwm\"}]}}"),
          "linux.resources.devices[0].allow: required"},
         {CFG(",\"linux\":{\"resources\":{\"devices\":{}}}"), "linux.resources.devices: expected an array"},
         {CFG(",\"linux\":{\"intelRdt\":{\"closID\":\"x\"}}"), "linux.intelRdt: not supported yet"},
-        {CFG(",\"linux\":{\"personality\":{\"domain\":\"LINUX32\"}}"),
-         "linux.personality: not supported yet"},
+        {CFG(",\"linux\":{\"personality\":{\"domain\":\"LINUX64\"}}"),
+         "linux.personality.domain: unknown domain `LINUX64` (expected `LINUX` or `LINUX32`)"},
+        {CFG(",\"linux\":{\"personality\":{\"domain\":\"LINUX\",\"flags\":[\"x\"]}}"),
+         "linux.personality.flags: unknown flag `x`"},
         {CFG(",\"linux\":{\"timeOffsets\":{\"monotonic\":{\"secs\":1}}}"),
-         "linux.timeOffsets: not supported yet"},
-        {CFG(",\"linux\":{\"mountLabel\":\"system_u:object_r:container_file_t:s0\"}"),
-         "linux.mountLabel: not supported yet"},
+         "linux.timeOffsets: requires a new time namespace"},
+        {CFG(",\"linux\":{\"namespaces\":[{\"type\":\"time\"}],\"timeOffsets\":{\"realtime\":{}}}"),
+         "linux.timeOffsets.realtime: unknown clock (expected `monotonic` or `boottime`)"},
+        {CFG(",\"linux\":{\"mountLabel\":1}"), "linux.mountLabel: expected a string"},
         {CFG(",\"linux\":{\"memoryPolicy\":{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\"}}"),
          "linux.memoryPolicy: not supported yet"},
         {CFG(",\"linux\":{\"netDevices\":{\"eth1\":{}}}"), "linux.netDevices: not supported yet"},
@@ -496,6 +510,17 @@ static const char *const accepted_cases[] = {
         CFG(",\"hostname\":\"\",\"domainname\":\"\""),
         CFG(",\"linux\":{\"rootfsPropagation\":\"\"}"),
         CFG(",\"mounts\":[{\"destination\":\"/a\",\"uidMappings\":[],\"gidMappings\":null}]"),
+        CFG(",\"linux\":{\"namespaces\":[{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}],"
+            "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\",\"kernel.shmmax\":\"1\",\"fs.mqueue.msg_max\":\"10\","
+            "\"kernel.domainname\":\"d\"}}"),
+        CFG(",\"linux\":{\"personality\":{\"domain\":\"LINUX32\",\"flags\":[]}}"),
+        CFG(",\"linux\":{\"namespaces\":[{\"type\":\"time\"}],"
+            "\"timeOffsets\":{\"monotonic\":{\"secs\":-5,\"nanosecs\":3},\"boottime\":{}}}"),
+        CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/b\",\"options\":[\"idmap\"],"
+            "\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}],"
+            "\"gidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}]"),
+        CFG(",\"mounts\":[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/b\",\"options\":[\"rbind\",\"ridmap\"]}],"
+            "\"linux\":{\"namespaces\":[{\"type\":\"user\"}]," USERNS_MAPS "}"),
 };
 
 static void test_accepted(void **state)
@@ -631,15 +656,44 @@ static void test_mount_special_options(void **state)
         struct spec_mount *m;
 
         /* Recognised, recorded for the mount code, never passed as fs data. */
-        m = parse_one_mount(b, "\"tmpcopyup\",\"rro\",\"idmap\",\"ridmap\",\"rnosuid\",\"rnoatime\",\"\"",
-                            &s);
+        m = parse_one_mount(b, "\"tmpcopyup\",\"rro\",\"rnosuid\",\"rnoatime\",\"\"", &s);
         assert_null(m->data);
         assert_int_equal(m->flags, 0);
         assert_true(m->tmpcopyup);
-        assert_true(m->idmap);
-        assert_true(m->recursive_idmap);
         assert_int_equal(m->rec_attr_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME);
         assert_int_equal(m->rec_attr_clear, MOUNT_ATTR__ATIME);
+        spec_free(s);
+
+        /* idmap/ridmap (bind mounts, with the container's user namespace or the mount's own maps). */
+        s = parse_ok(b, CFG(",\"mounts\":[{\"destination\":\"/m\",\"type\":\"bind\",\"source\":\"/s\","
+                            "\"options\":[\"rbind\",\"idmap\",\"ridmap\"],"
+                            "\"uidMappings\":[{\"containerID\":1000,\"hostID\":2000,\"size\":3}],"
+                            "\"gidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}]"));
+        m = &s->mounts[0];
+        assert_null(m->data);
+        assert_true(m->idmap);
+        assert_true(m->recursive_idmap);
+        assert_int_equal(m->n_uid_mappings, 1);
+        assert_int_equal(m->uid_mappings[0].container_id, 1000);
+        assert_int_equal(m->uid_mappings[0].host_id, 2000);
+        assert_int_equal(m->uid_mappings[0].size, 3);
+        assert_int_equal(m->n_gid_mappings, 1);
+        spec_free(s);
+
+        /* linux.sysctl, linux.timeOffsets, linux.personality as parsed. */
+        s = parse_ok(b, CFG(",\"linux\":{\"namespaces\":[{\"type\":\"network\"},{\"type\":\"time\"}],"
+                            "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
+                            "\"timeOffsets\":{\"boottime\":{\"secs\":-7,\"nanosecs\":9}},"
+                            "\"personality\":{\"domain\":\"LINUX32\"}}"));
+        assert_string_equal(s->sysctl[0], "net.ipv4.ip_forward");
+        assert_string_equal(s->sysctl[1], "1");
+        assert_null(s->sysctl[2]);
+        assert_false(s->time_monotonic.present);
+        assert_true(s->time_boottime.present);
+        assert_int_equal(s->time_boottime.secs, -7);
+        assert_int_equal(s->time_boottime.nanosecs, 9);
+        assert_true(s->has_personality);
+        assert_int_equal(s->personality, 0x0008);
         spec_free(s);
 
         m = parse_one_mount(b, "\"rro\",\"rrw\"", &s);
