@@ -353,9 +353,14 @@ static int apply_group(struct finder *f, const char *prefix, const char *field, 
         struct found x;
         if (!field)
                 return 0;
-        if (!find(f, v1, v2, &x))
+        if (!find(f, v1, v2, &x)) {
+                /* Named as the host would name it: "io" where there is only cgroup2. */
+                bool only_v2 = v2 && f->cg->n > 0;
+                for (size_t i = 0; i < f->cg->n; i++)
+                        only_v2 &= f->cg->dirs[i].v2;
                 return error_set(err, 0, "%s.%s: the %s controller is not available on this host%s", prefix,
-                                 field, v1, v2 ? "" : " (it exists only in cgroup v1)");
+                                 field, only_v2 ? v2 : v1, v2 ? "" : " (it exists only in cgroup v1)");
+        }
         struct cg_target t = {x.dir, x.controller, prefix};
         int ret = group_apply(x.be, g, &t, r, update, err);
         found_clear(&x);

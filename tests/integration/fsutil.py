@@ -4,7 +4,6 @@ test_sysctl, test_userns, test_rootless): mountinfo with its optional
 running berth with chosen system calls failing with ENOSYS."""
 
 import os
-import re
 import sys
 
 from conftest import unescape_mount
@@ -81,40 +80,11 @@ def run_with_mountinfo(berth, bundle, script="true", **kw):
     return before, parse_mountinfo(after)
 
 
-def tree_snapshot(path):
-    """{relative path: (mode, size, mtime_ns, link target)} of a host tree."""
-    snap = {}
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in dirnames + filenames + ["."]:
-            p = os.path.join(dirpath, name)
-            try:
-                st = os.lstat(p)
-            except FileNotFoundError:
-                continue
-            link = os.readlink(p) if os.path.islink(p) else None
-            snap[os.path.relpath(p, path)] = (st.st_mode, st.st_size, st.st_mtime_ns, link)
-        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
-    return snap
-
-
 def dir_state(path):
     """A shallow fingerprint of a host directory: its mtime and listing."""
     return os.stat(path).st_mtime_ns, sorted(os.listdir(path))
 
 
-def mount_ids():
-    return {(m["mountpoint"], m["fstype"], m["id"]) for m in host_mountinfo()}
-
-
 def nosys(*numbers):
     """A `wrap` for Berth.run: run berth with these system calls failing with ENOSYS."""
     return [sys.executable, NOSYS, ",".join(str(n) for n in numbers), "--"]
-
-
-def mount_opts_text(path):
-    with open(path) as f:
-        return f.read()
-
-
-def strip_ansi(s):
-    return re.sub(r"\x1b\[[0-9;]*m", "", s)

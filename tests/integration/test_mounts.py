@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import BERTH, TIMEOUT
+from conftest import TIMEOUT
 from fsutil import SYS_MOUNT_SETATTR, at, group, must_at, nosys, parse_mountinfo, propagation, run_with_mountinfo
 
 

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from fsutil import SYS_OPENAT2, at, dir_state, host_mountinfo, must_at, nosys, run_with_mountinfo
+from fsutil import SYS_OPENAT2, dir_state, host_mountinfo, must_at, nosys, run_with_mountinfo
 
 
 @pytest.fixture(params=["openat2", "walk"])

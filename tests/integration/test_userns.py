@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import TIMEOUT, ns_inode
-from fsutil import at, must_at, parse_mountinfo, run_with_mountinfo
+from fsutil import must_at, parse_mountinfo, run_with_mountinfo
 
 MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 
