@@ -85,6 +85,15 @@ check: setup
 demo: setup all
 	scripts/demo
 
+# berth side by side with crun and runc (bench/README.md): rewrites
+# bench/results/ and the README's figures.  QUICK=1: a ~30 s smoke run into
+# $(BUILD)/bench-quick/ that leaves them alone.
+bench:
+	scripts/setup bench
+	$(MAKE) $(BUILD)/berth
+	bench/bench.sh $(if $(filter-out 0,$(QUICK)),--quick --results $(BUILD)/bench-quick,--results bench/results) $(BUILD)/berth
+	$(if $(filter-out 0,$(QUICK)),,bench/update-readme)
+
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) src/lib/*.h include/*.h tests/unit/*.c tests/lib/*.c
 

@@ -788,7 +788,8 @@ static int cmd_stats(int argc, char **argv)
                 double fields[64];
                 int nf = 0;
                 char *save, *tok;
-                for (tok = strtok_r(line, " \t\n", &save); tok && nf < 64; tok = strtok_r(NULL, " \t\n", &save))
+                for (tok = strtok_r(line, " \t\n", &save); tok && nf < 64;
+                     tok = strtok_r(NULL, " \t\n", &save))
                         fields[nf++] = atof(tok);
                 if (nf < 1 || nf < col)
                         continue;

@@ -69,6 +69,18 @@ struct berth_create_options {
          * container at /run/notify/notify.sock and, once the container says
          * READY=1, passes READY=1 and MAINPID on to this one; or NULL. */
         const char *notify_socket;
+        /* Exit reports (README "Beyond runc and crun"): fork a monitor that
+         * becomes the init's parent, waits for it, writes its exit report
+         * into the state dir (berth_state.exit) and exits with it.  For a
+         * detached container (create, run -d); in the foreground berth
+         * itself is the parent and `keep` keeps the report. */
+        bool monitor;
+        /* Also write the exit report as JSON to this file, atomically, once
+         * the init has ended (implies `monitor` for a detached container). */
+        const char *exit_file;
+        /* A berth extension the kernel cannot provide (a berth.landlock.*
+         * ruleset) is a warning, through the context, not an error. */
+        bool ignore_unsupported;
 };
 
 /* Create: set everything up and leave the init waiting for berth_start(). */
@@ -82,6 +94,16 @@ struct berth_exit_status {
         int signal;      /* the terminating signal, or 0 */
         bool oom_killed; /* the OOM killer killed a process of the container while it ran
                           * (Docker's OOMKilled); exit_code is 137 when that was the init */
+};
+
+/* What berth keeps of a container's end (README "Exit reports"): how its
+ * init ended, and what its cgroup counted, read before the cgroup goes. */
+struct berth_exit_report {
+        struct berth_exit_status status;
+        int64_t peak_memory; /* bytes (memory.peak, v1 memory.max_usage_in_bytes); -1 when unknown */
+        int64_t cpu_time_ns; /* of all its processes (cpu.stat usage_usec, v1 cpuacct.usage); -1 when unknown */
+        char *started_at;    /* RFC 3339: when its program was started; NULL when it never was */
+        char *finished_at;   /* RFC 3339: when the init ended */
 };
 
 /* Called once the container's process exists, before it executes the
@@ -105,6 +127,23 @@ struct berth_run_options {
 BERTH_EXPORT int berth_run(berth_context *ctx, const char *id, const berth_bundle *bundle,
                            const struct berth_run_options *opts, struct berth_exit_status *status,
                            berth_error **err);
+
+/* Dry run (a berth extension): the ordered plan of what berth_create (or
+ * berth_run, with `opts` as it would get them) would do with `bundle` —
+ * state, cgroup directories and every value written to their files,
+ * namespaces (new, or joined by path), id maps, network, each mount with its
+ * flags and propagation, devices, hooks at their moments, the five capability
+ * sets, a seccomp summary — without doing any of it: nothing is created,
+ * mounted or written (not even the seccomp cache).  It fails as create would
+ * for what create checks before it makes anything, and for a cgroup file the
+ * host lacks.  As text for people (a line per step under its phase), or as
+ * JSON {"id","command","bundle","rootfs","root","steps":[{"phase","action",
+ * "text",…}]}, steps in order; the caller frees it. */
+enum berth_format { BERTH_FORMAT_TEXT, BERTH_FORMAT_JSON };
+enum berth_plan_command { BERTH_PLAN_CREATE, BERTH_PLAN_RUN };
+BERTH_EXPORT char *berth_plan(berth_context *ctx, const char *id, const berth_bundle *bundle,
+                              enum berth_plan_command cmd, const struct berth_run_options *opts,
+                              enum berth_format format, berth_error **err);
 
 /* Exec: a new process in a running container.  Without `process_file` it is
  * the container's own process (its config.json as saved at create: env, cwd,
@@ -146,6 +185,16 @@ BERTH_EXPORT int berth_exec(berth_context *ctx, const char *id, const struct ber
 
 /* Signal the init, or with `all` every process in the container's cgroup. */
 BERTH_EXPORT int berth_kill(berth_context *ctx, const char *id, int signal, bool all, berth_error **err);
+
+/* Stop a container: send `signal` (0: SIGTERM) to its init, wait up to
+ * `timeout_ms` for it to end, then kill every process left in its cgroup
+ * (cgroup.kill, or on cgroup v1 freeze + kill + thaw, so that none escapes
+ * by forking) and wait until they are gone.  A created container (its
+ * program never ran) is killed at once; a paused one is thawed after the
+ * signal, to act on it; a stopped one only has what is left killed.  With a
+ * monitor, returns once its exit report is written. */
+BERTH_EXPORT int berth_stop(berth_context *ctx, const char *id, int signal, unsigned timeout_ms,
+                            berth_error **err);
 
 /* Remove a stopped container; `force` kills a live one first and succeeds
  * when the container does not exist. */
@@ -224,6 +273,9 @@ struct berth_state {
         enum berth_status status;
         int pid;            /* 0 when stopped */
         char **annotations; /* key, value, key, value, ..., NULL */
+        /* A stopped container's exit report (create/run -d with `monitor`,
+         * run with `keep`), or NULL; in the JSON as "berth": {"exit": {...}}. */
+        struct berth_exit_report *exit;
 };
 
 BERTH_EXPORT int berth_state_get(berth_context *ctx, const char *id, struct berth_state *state,

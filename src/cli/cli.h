@@ -127,6 +127,8 @@ struct cli_create_args {
         const char *bundle;
         struct berth_create_options opts;
         const char *net[CLI_NET_SLOTS]; /* values given by --net, --net-*, --ipc; NULL when not */
+        bool dry_run;                   /* --dry-run: print the plan, do nothing */
+        enum berth_format format;       /* --format of the plan */
 };
 
 enum {
@@ -146,6 +148,8 @@ enum {
         CLI_OPT_NET_MAC,
         CLI_OPT_IPC,
         CLI_OPT_NOTIFY_SOCKET,
+        CLI_OPT_DRY_RUN,
+        CLI_OPT_FORMAT,
         CLI_OPT_CREATE_END, /* run's own long-only options start here */
 };
 
@@ -167,7 +171,9 @@ enum {
         {"net-ifname", CLI_OPT_NET_IFNAME, "NAME", "name inside, default eth0 (berth.net.ifname)"}, \
         {"net-mac", CLI_OPT_NET_MAC, "MAC", "MAC address inside (berth.net.mac)"}, \
         {"ipc", CLI_OPT_IPC, "container:ID", "join the IPC namespace of ID (berth.ipc.container)"}, \
-        {"notify-socket", CLI_OPT_NOTIFY_SOCKET, "SOCKET", "pass the container's sd_notify READY here (default: $NOTIFY_SOCKET)"}
+        {"notify-socket", CLI_OPT_NOTIFY_SOCKET, "SOCKET", "pass the container's sd_notify READY here (default: $NOTIFY_SOCKET)"}, \
+        {"dry-run", CLI_OPT_DRY_RUN, NULL, "print what would be done, in order, and do none of it"}, \
+        {"format", CLI_OPT_FORMAT, "FORMAT", "of the --dry-run plan: text (default) or json"}
 /* clang-format on */
 
 void cli_create_args_init(struct cli_create_args *a);
@@ -177,6 +183,11 @@ int cli_create_set_option(struct cli *cli, const char *cmd, struct cli_create_ar
 /* Check the id, load the bundle and apply the network options to it; NULL
  * after reporting the error. */
 berth_bundle *cli_bundle_load(struct cli *cli, const char *id, const struct cli_create_args *a);
+/* --dry-run: print the plan of `cmd` for the bundle; the exit status. */
+int cli_dry_run(struct cli *cli, berth_context *ctx, const char *id, const berth_bundle *bundle,
+                enum berth_plan_command cmd, const struct berth_run_options *opts, enum berth_format format);
+/* --format text|json (`cmd` names the command in the error); 0, or 1 after reporting. */
+int cli_parse_format(struct cli *cli, const char *cmd, const char *arg, enum berth_format *out);
 
 /* ---- ownership ---------------------------------------------------------- */
 

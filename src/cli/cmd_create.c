@@ -131,6 +131,11 @@ int cli_create_set_option(struct cli *cli, const char *cmd, struct cli_create_ar
         case CLI_OPT_NOTIFY_SOCKET:
                 a->opts.notify_socket = *arg ? arg : NULL;
                 return 0;
+        case CLI_OPT_DRY_RUN:
+                a->dry_run = true;
+                return 0;
+        case CLI_OPT_FORMAT:
+                return cli_parse_format(cli, cmd, arg, &a->format);
         case CLI_OPT_PRESERVE_FDS:
                 if (parse_fd_count(arg, &a->opts.preserve_fds) == 0)
                         return 0;
@@ -187,6 +192,9 @@ static int create_main(struct cli *cli, int argc, char **argv)
         ctx = cli_context(cli);
         if (!ctx)
                 return 1;
+        if (a.dry_run)
+                return cli_dry_run(cli, ctx, pos.v[0], bundle, BERTH_PLAN_CREATE,
+                                   &(struct berth_run_options){.create = a.opts, .detach = true}, a.format);
         if (berth_create(ctx, pos.v[0], bundle, &a.opts, &err) < 0)
                 return cli_error(cli, err);
         return 0;

@@ -80,9 +80,17 @@ static int read_states(struct cli *cli, berth_context *ctx, struct state_list *o
                         out->n++;
                         continue;
                 }
-                if (!state_gone(err))
-                        return cli_error(cli, err);
-                cli_debug(cli, "container `%s`: gone while listing", ids[i]);
+                if (!state_gone(err)) {
+                        /* One unreadable state must not hide the others (as runc). */
+                        _cleanup_free_ char *text =
+                                berth_error_errno(err)
+                                        ? cli_xasprintf("%s: %s", berth_error_message(err),
+                                                        strerror(berth_error_errno(err)))
+                                        : cli_xasprintf("%s", berth_error_message(err));
+                        cli_warn_log(cli, text);
+                } else {
+                        cli_debug(cli, "container `%s`: gone while listing", ids[i]);
+                }
                 berth_state_clear(&out->v[out->n]);
                 out->v[out->n] = (struct berth_state){0};
                 berth_error_free(err);

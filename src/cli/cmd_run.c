@@ -59,6 +59,8 @@ static int run_main(struct cli *cli, int argc, char **argv)
                 .forward_signals = !a.detach,
                 .keep = a.keep,
         };
+        if (a.create.dry_run)
+                return cli_dry_run(cli, ctx, pos.v[0], bundle, BERTH_PLAN_RUN, &opts, a.create.format);
         if (berth_run(ctx, pos.v[0], bundle, &opts, &status, &err) < 0)
                 return cli_error(cli, err);
         return a.detach ? 0 : status.exit_code;

@@ -12,11 +12,25 @@
 #include "cgroups.h"
 #include "spec_resources.h"
 
+/* Plan mode (create --dry-run, check): what the writers would do is handed
+ * to these instead of being done, and `dir` then names an existing directory
+ * standing in for the container's, where the writers read what they read. */
+struct cg_target;
+struct cg_plan {
+        int (*write)(void *data, const struct cg_target *t, const char *field, const char *file,
+                     const char *value, berth_error **err);
+        /* the cgroup2 device filter: `insns` instructions built from `n` rules */
+        int (*attach_bpf)(void *data, const struct cg_target *t, const void *insns, size_t count, size_t n,
+                          berth_error **err);
+        void *data;
+};
+
 /* Where one group of resources is written, and how errors name it. */
 struct cg_target {
         const char *dir;        /* the container's directory on the host */
         const char *controller; /* as messages name it: "memory", "blkio", "io" */
         const char *prefix;     /* the field path of the resources object: "linux.resources" */
+        const struct cg_plan *plan; /* NULL: write for real */
 };
 
 /* Write `value` to `file` in t->dir.  On failure the error names the field

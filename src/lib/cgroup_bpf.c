@@ -105,6 +105,8 @@ int cg_bpf_attach(const struct cg_target *t, const struct res_device_rule *rules
 {
         size_t count;
         _cleanup_free_ struct bpf_insn *insns = cg_bpf_build(rules, n, &count);
+        if (t->plan)
+                return t->plan->attach_bpf(t->plan->data, t, insns, count, n, err);
         char log[4096] = "";
         union bpf_attr attr;
         memset(&attr, 0, sizeof attr);

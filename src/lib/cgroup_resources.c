@@ -23,6 +23,8 @@ static char *field_name(const struct cg_target *t, const char *field)
 int cg_write(const struct cg_target *t, const char *field, const char *file, const char *value,
              berth_error **err)
 {
+        if (t->plan)
+                return t->plan->write(t->plan->data, t, field, file, value, err);
         _cleanup_free_ char *path = xasprintf("%s/%s", t->dir, file);
         int r = write_file_at(AT_FDCWD, path, value, strlen(value), 0);
         if (r == 0)
@@ -209,6 +211,7 @@ void cg_pids_stats(const char *dir, json_t *pids)
 
 struct finder {
         const struct cgroup *cg;
+        const struct cg_plan *plan; /* plan mode (cg_plan), or NULL */
         char *v2_controllers; /* cgroup.controllers of the v2 directory, read once */
         bool v2_read;
 };
@@ -361,7 +364,7 @@ static int apply_group(struct finder *f, const char *prefix, const char *field, 
                 return error_set(err, 0, "%s.%s: the %s controller is not available on this host%s", prefix,
                                  field, only_v2 ? v2 : v1, v2 ? "" : " (it exists only in cgroup v1)");
         }
-        struct cg_target t = {x.dir, x.controller, prefix};
+        struct cg_target t = {x.dir, x.controller, prefix, f->plan};
         int ret = group_apply(x.be, g, &t, r, update, err);
         found_clear(&x);
         return ret;
@@ -388,17 +391,18 @@ static int apply_unified(struct finder *f, const char *prefix, char **kv, berth_
                                 "%s.%s: the %s controller is not available in the cgroup2 hierarchy on "
                                 "this host",
                                 prefix, field, controller);
-                struct cg_target t = {dir, controller, prefix};
+                struct cg_target t = {dir, controller, prefix, f->plan};
                 if (cg_write(&t, field, kv[i], kv[i + 1], err) < 0)
                         return -1;
         }
         return 0;
 }
 
-int cgroup_set(const struct cgroup *cg, const struct res_resources *r, bool update, berth_error **err)
+static int resources_set(const struct cgroup *cg, const struct res_resources *r, bool update,
+                         const struct cg_plan *plan, berth_error **err)
 {
         static const char *const prefix = "linux.resources";
-        struct finder f = {.cg = cg};
+        struct finder f = {.cg = cg, .plan = plan};
         const struct res_cpu *c = &r->cpu;
         int ret = 0;
         if (apply_group(&f, prefix, memory_field(&r->memory), "memory", "memory", G_MEMORY, r, update, err) <
@@ -425,10 +429,21 @@ int cgroup_set(const struct cgroup *cg, const struct res_resources *r, bool upda
         return ret;
 }
 
-int cgroup_set_devices(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
-                       berth_error **err)
+int cgroup_set(const struct cgroup *cg, const struct res_resources *r, bool update, berth_error **err)
 {
-        struct finder f = {.cg = cg};
+        return resources_set(cg, r, update, NULL, err);
+}
+
+int cgroup_plan_set(const struct cgroup *cg, const struct res_resources *r, const struct cg_plan *plan,
+                    berth_error **err)
+{
+        return resources_set(cg, r, false, plan, err);
+}
+
+static int devices_set(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
+                       const struct cg_plan *plan, berth_error **err)
+{
+        struct finder f = {.cg = cg, .plan = plan};
         struct found x;
         int ret;
         if (!find(&f, "devices", "", &x))
@@ -437,12 +452,24 @@ int cgroup_set_devices(const struct cgroup *cg, const struct res_device_rule *ru
                         "linux.resources.devices: this host has neither a devices controller nor a cgroup2 "
                         "hierarchy");
         else {
-                struct cg_target t = {x.dir, x.controller, "linux.resources"};
+                struct cg_target t = {x.dir, x.controller, "linux.resources", plan};
                 ret = x.be->devices(&t, rules, n, err);
                 found_clear(&x);
         }
         finder_clear(&f);
         return ret;
+}
+
+int cgroup_set_devices(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
+                       berth_error **err)
+{
+        return devices_set(cg, rules, n, NULL, err);
+}
+
+int cgroup_plan_devices(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
+                        const struct cg_plan *plan, berth_error **err)
+{
+        return devices_set(cg, rules, n, plan, err);
 }
 
 /* ---- freezer --------------------------------------------------------------------------- */

@@ -304,7 +304,7 @@ static long long now_ns(void)
 static int v1_freeze(const char *dir, bool frozen, berth_error **err)
 {
         const char *want = frozen ? "FROZEN" : "THAWED";
-        struct cg_target t = {dir, "freezer", NULL};
+        struct cg_target t = {dir, "freezer", NULL, NULL};
         long long deadline = now_ns() + FREEZE_WAIT_NS;
         long delay = 100000;
         for (;;) {

@@ -212,7 +212,7 @@ static long long now_ns(void)
 /* cgroup.freeze asks; cgroup.events says when every task has stopped. */
 static int v2_freeze(const char *dir, bool frozen, berth_error **err)
 {
-        struct cg_target t = {dir, "cgroup", NULL};
+        struct cg_target t = {dir, "cgroup", NULL, NULL};
         if (cg_write(&t, NULL, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
                 return -1;
         long long deadline = now_ns() + FREEZE_WAIT_NS;

@@ -499,7 +499,7 @@ static void enable_controllers(const struct cgroup_dir *d)
         }
 }
 
-struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_error **err)
+struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error **err)
 {
         _cleanup_free_ char *self = read_file_at(AT_FDCWD, "/proc/self/cgroup", NULL);
         if (!self) {
@@ -512,8 +512,23 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
                 return NULL;
         }
         struct cgroup *cg = cgroup_resolve(self, mountinfo, id, cgroups_path, err);
-        if (!cg)
-                return NULL;
+        /* The default `<caller>/berth/<id>`: `berth` is ours to remove once empty. */
+        for (size_t i = 0; cg && (!cgroups_path || !*cgroups_path) && i < cg->n; i++) {
+                struct cgroup_dir *d = &cg->dirs[i];
+                char *slash = strrchr(d->path, '/');
+                if (slash && slash != d->path)
+                        d->top = xstrndup(d->path, (size_t)(slash - d->path));
+        }
+        return cg;
+}
+
+int cgroup_make(struct cgroup *cg, berth_error **err)
+{
+        for (size_t i = 0; i < cg->n; i++) {
+                /* From here on `top` is what this create made, nothing more. */
+                free(cg->dirs[i].top);
+                cg->dirs[i].top = NULL;
+        }
         for (size_t i = 0; i < cg->n; i++) {
                 if (dir_create(&cg->dirs[i], err) == 0) {
                         enable_controllers(&cg->dirs[i]);
@@ -522,6 +537,15 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
                 for (size_t j = 0; j <= i; j++)
                         if (cg->dirs[j].top)
                                 remove_up(cg->dirs[j].mount, cg->dirs[j].path, cg->dirs[j].top, false, NULL);
+                return -1;
+        }
+        return 0;
+}
+
+struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_error **err)
+{
+        struct cgroup *cg = cgroup_plan(id, cgroups_path, err);
+        if (cg && cgroup_make(cg, err) < 0) {
                 cgroup_free(cg);
                 return NULL;
         }
@@ -550,6 +574,38 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err)
                 return error_set(err, -r, "join cgroup `%s`", dir);
         }
         return 0;
+}
+
+/* The calling process joins the container's cgroup.  Moving another process
+ * (cgroup.procs) takes the global threadgroup lock for writing, which waits
+ * for an RCU grace period: 7-15 ms here.  A single thread moving itself
+ * through v1's `tasks` skips that lock, so the init does it this way.  The
+ * v2 directory is best joined at clone time (CLONE_INTO_CGROUP, `skip_v2`). */
+int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err)
+{
+        for (size_t i = 0; i < cg->n; i++) {
+                const struct cgroup_dir *d = &cg->dirs[i];
+                if (d->v2 && skip_v2)
+                        continue;
+                _cleanup_free_ char *dir = cgroup_dir_path(d);
+                _cleanup_free_ char *file = xasprintf("%s/%s", dir, d->v2 ? "cgroup.procs" : "tasks");
+                int r = write_file_at(AT_FDCWD, file, "0", 1, 0);
+                if (r < 0)
+                        return error_set(err, -r, "join cgroup `%s`", dir);
+        }
+        return 0;
+}
+
+/* An fd of the container's cgroup2 directory for CLONE_INTO_CGROUP, or -1. */
+int cgroup_v2_fd(const struct cgroup *cg)
+{
+        for (size_t i = 0; cg && i < cg->n; i++) {
+                if (!cg->dirs[i].v2)
+                        continue;
+                _cleanup_free_ char *dir = cgroup_dir_path(&cg->dirs[i]);
+                return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        return -1;
 }
 
 struct pid_set {

@@ -44,8 +44,23 @@ char *cgroup_compute_path(const char *caller, const char *cgroups_path, const ch
  * that is mounted (cpuset v1: cpus/mems copied from the parent so tasks can
  * join).  On failure nothing berth made remains. */
 struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_error **err);
+/* cgroup_create() in two steps, so that create can record in state.json
+ * where the cgroup goes before making it (a create killed in between is
+ * then still removed by delete).  cgroup_plan() makes nothing; its `top`s
+ * are what a destroy may remove: `<caller>/berth` for the default path,
+ * else the container's own directory.  cgroup_make() makes the
+ * directories and sets each `top` to the highest one it made; on failure
+ * nothing it made remains. */
+struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error **err);
+int cgroup_make(struct cgroup *cg, berth_error **err);
 /* Move `pid` into the container's cgroup in every hierarchy. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err);
+/* The calling (single-threaded) process joins the cgroup in every
+ * hierarchy, without the grace-period wait of moving another process;
+ * `skip_v2` when it was born in the v2 directory (CLONE_INTO_CGROUP). */
+int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err);
+/* An O_RDONLY fd of the container's cgroup2 directory, or -1 when it has none. */
+int cgroup_v2_fd(const struct cgroup *cg);
 /* Every pid in the container's cgroup and the sub-cgroups the container made
  * (union over hierarchies, sorted, unique).  *pids is malloc'd for the caller
  * (NULL when *n is 0). */
@@ -68,6 +83,15 @@ int cgroup_set(const struct cgroup *cg, const struct res_resources *r, bool upda
  * eBPF filter attached to the container's directory. */
 int cgroup_set_devices(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
                        berth_error **err);
+/* Plan mode (cgroup_backend.h): what cgroup_set / cgroup_set_devices would
+ * write at create, handed to `plan` instead of written.  The directories of
+ * `cg` are where the writers read (existing ones standing in for the
+ * container's, which does not exist yet). */
+struct cg_plan;
+int cgroup_plan_set(const struct cgroup *cg, const struct res_resources *r, const struct cg_plan *plan,
+                    berth_error **err);
+int cgroup_plan_devices(const struct cgroup *cg, const struct res_device_rule *rules, size_t n,
+                        const struct cg_plan *plan, berth_error **err);
 /* Usage as runc's `events --stats` data object (cpu, cpuset, memory, pids,
  * blkio, hugetlb, ...); cgroup_stats_text() prints it, unlimited values as
  * 2^64-1 the way runc does. */

@@ -143,6 +143,7 @@ struct launch {
         struct net_launch net;
         int startfd;    /* create with startContainer/poststart hooks: the start fifo (hooks.h), or -1 */
         pid_t host_pid; /* in the init: its pid as the runtime sees it, for the hooks' state */
+        bool born_in_v2; /* clone3 put the init in its cgroup2 directory already */
 };
 
 static int check_supported(const struct launch *l, berth_error **err)
@@ -171,6 +172,9 @@ static int init_setup(struct launch *l, berth_error **err)
         const struct spec *s = l->s;
         /* Detached id-mapped mounts come first; unused ones close at exec. */
         _cleanup_free_ int *idmap_fds = NULL;
+        /* First of all, and while still the caller's root: join the cgroup. */
+        if (l->cg && cgroup_enter_self(l->cg, l->born_in_v2, err) < 0)
+                return -1;
         if (idmap_receive_mounts(s, l->sync[1], &idmap_fds, err) < 0 ||
             sync_expect(l->sync[1], SYNC_GO_SETUP, err) < 0)
                 return -1;
@@ -300,7 +304,20 @@ static int launch_clone(struct launch *l, berth_error **err)
                 .pidfd = (uint64_t)(uintptr_t)&l->pidfd,
                 .exit_signal = SIGCHLD,
         };
-        long pid = sys_clone3(&args);
+        _cleanup_close_ int v2 = cgroup_v2_fd(l->cg);
+        long pid = -1;
+        if (v2 >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)v2;
+                l->born_in_v2 = true;
+                pid = sys_clone3(&args);
+                if (pid < 0) { /* older kernel or a cgroup it refuses: the init joins by itself */
+                        args.flags &= ~CLONE_INTO_CGROUP;
+                        l->born_in_v2 = false;
+                }
+        }
+        if (pid < 0)
+                pid = sys_clone3(&args);
         if (pid == 0)
                 init_main(l);
         int e = errno;
@@ -379,6 +396,50 @@ static int rootless_without_cgroup(struct launch *l, berth_error **err)
         return 0;
 }
 
+/* Test-only (tests/integration/test_faults.py): BERTH_TEST_FAULT=<step> in
+ * the environment makes create die by SIGKILL right after that step, as a
+ * crash or `kill -9` would there, so the tests can check what `state` says
+ * and that `delete --force` removes everything.  Steps, in order:
+ * `state-dir` (its directory, no state.json yet), `cgroup` (made),
+ * `clone` (the init exists), `ready` (the init is set up and waits;
+ * state.json does not have its pid yet), `state` (state.json complete,
+ * before the pid file). */
+static void test_fault(const char *step)
+{
+        static const char *want;
+        static bool looked;
+        if (!looked) {
+                want = getenv("BERTH_TEST_FAULT");
+                looked = true;
+        }
+        if (want && strcmp(want, step) == 0)
+                raise(SIGKILL);
+}
+
+/* The cgroup goes into state.json before it is made, so that a create
+ * killed while making it is still found (and removed) by `delete`. */
+static int launch_cgroup(struct launch *l, berth_error **err)
+{
+        struct cgroup *plan = cgroup_plan(l->id, l->s->cgroups_path, err);
+        if (!plan)
+                return -1;
+        l->created = now_rfc3339();
+        struct saved_state st;
+        saved_from_launch(l, &st);
+        st.cgroup = plan;
+        if (state_write(l->dirfd, &st, err) < 0) {
+                cgroup_free(plan);
+                return -1;
+        }
+        if (cgroup_make(plan, err) < 0) {
+                cgroup_free(plan);
+                return rootless_without_cgroup(l, err);
+        }
+        l->cg = plan;
+        test_fault("cgroup");
+        return 0;
+}
+
 static int launch_prepare(struct launch *l, berth_error **err)
 {
         if (l->opts.console_socket) {
@@ -392,19 +453,14 @@ static int launch_prepare(struct launch *l, berth_error **err)
         l->dirfd = state_dir_create(l->rootfd, l->id, err);
         if (l->dirfd < 0)
                 return -1;
-        l->cg = cgroup_create(l->id, l->s->cgroups_path, err);
-        if (!l->cg && rootless_without_cgroup(l, err) < 0)
+        test_fault("state-dir");
+        if (launch_cgroup(l, err) < 0)
                 return -1;
         if (l->cg->n > 0)
                 ctx_debug(l->ctx, "container %s: cgroup %s%s and %zu more", l->id, l->cg->dirs[0].mount,
                           l->cg->dirs[0].path, l->cg->n - 1);
         /* Limits are in place before any process of the container exists. */
         if (control_apply_spec(l->s, l->cg, err) < 0)
-                return -1;
-        l->created = now_rfc3339();
-        struct saved_state st;
-        saved_from_launch(l, &st);
-        if (state_write(l->dirfd, &st, err) < 0)
                 return -1;
         if (l->opts.notify_socket) {
                 if (notify_prepare(l->dirfd, l->opts.notify_socket, err) < 0)
@@ -454,7 +510,8 @@ static int launch_run_init(struct launch *l, berth_error **err)
         if (launch_clone(l, err) < 0)
                 return -1;
         ctx_debug(l->ctx, "container %s: init has pid %d", l->id, l->pid);
-        if (cgroup_enter(l->cg, l->pid, err) < 0 || ns_write_idmaps(l->s, l->pid, err) < 0 ||
+        test_fault("clone");
+        if (ns_write_idmaps(l->s, l->pid, err) < 0 ||
             idmap_send_mounts(l->s, l->pid, l->sync[0], err) < 0)
                 return -1;
         if (sync_send(l->sync[0], SYNC_GO_SETUP) < 0)
@@ -468,10 +525,12 @@ static int launch_run_init(struct launch *l, berth_error **err)
                 return -1;
         if (sync_expect(l->sync[0], SYNC_READY, err) < 0)
                 return -1;
+        test_fault("ready");
         struct saved_state st;
         saved_from_launch(l, &st);
         if (state_write(l->dirfd, &st, err) < 0)
                 return -1;
+        test_fault("state");
         if (l->opts.pid_file) {
                 char buf[16];
                 int n = snprintf(buf, sizeof buf, "%d", l->pid);

@@ -22,7 +22,8 @@ static const struct res_device_rule default_devices[] = {
         {true, 'c', 5, 2, "rwm"}, {true, 'c', 10, 200, "rwm"},
 };
 
-static int apply_devices(const struct spec *s, const struct cgroup *cg, berth_error **err)
+static int apply_devices(const struct spec *s, const struct cgroup *cg, const struct cg_plan *plan,
+                         berth_error **err)
 {
         const struct res_resources *r = &s->resources;
         /* No rules: the container keeps its parent's (the host's) policy.  No
@@ -44,7 +45,7 @@ static int apply_devices(const struct spec *s, const struct cgroup *cg, berth_er
                 rules[n++] =
                         (struct res_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm"};
         }
-        return cgroup_set_devices(cg, rules, n, err);
+        return plan ? cgroup_plan_devices(cg, rules, n, plan, err) : cgroup_set_devices(cg, rules, n, err);
 }
 
 int control_apply_spec(const struct spec *s, const struct cgroup *cg, berth_error **err)
@@ -54,7 +55,13 @@ int control_apply_spec(const struct spec *s, const struct cgroup *cg, berth_erro
                         error_wrap(err, "no cgroup could be made for uid %u", (unsigned)geteuid());
                 return -1;
         }
-        return apply_devices(s, cg, err);
+        return apply_devices(s, cg, NULL, err);
+}
+
+int control_plan_devices(const struct spec *s, const struct cgroup *cg, const struct cg_plan *plan,
+                         berth_error **err)
+{
+        return apply_devices(s, cg, plan, err);
 }
 
 /* ---- update, pause, resume ------------------------------------------------ */

@@ -65,15 +65,13 @@ static int mount_userns(const struct spec *s, const struct spec_mount *m, pid_t 
         return fd;
 }
 
-static int idmap_tree(const struct spec *s, size_t i, pid_t pid, berth_error **err)
+/* The detached, id-mapped clone of mount `i`'s source. */
+static int idmap_tree_in(const struct spec *s, size_t i, int userns, berth_error **err)
 {
         const struct spec_mount *m = &s->mounts[i];
         const char *opt = m->recursive_idmap ? "ridmap" : "idmap";
         _cleanup_free_ char *src =
                 m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", s->bundle, m->source);
-        _cleanup_close_ int userns = mount_userns(s, m, pid, err);
-        if (userns < 0)
-                return -1;
         unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
         _cleanup_close_ int tree = sys_open_tree(AT_FDCWD, src, tree_flags);
         if (tree < 0)
@@ -88,6 +86,37 @@ static int idmap_tree(const struct spec *s, size_t i, pid_t pid, berth_error **e
                 return error_set(err, errno, "mounts[%zu]: `%s`: id-map `%s`", i, opt, src);
         }
         return steal_fd(&tree);
+}
+
+static int idmap_tree(const struct spec *s, size_t i, pid_t pid, berth_error **err)
+{
+        _cleanup_close_ int userns = mount_userns(s, &s->mounts[i], pid, err);
+        if (userns < 0)
+                return -1;
+        return idmap_tree_in(s, i, userns, err);
+}
+
+int idmap_probe(const struct spec *s, size_t i, berth_error **err)
+{
+        struct spec_mount m = s->mounts[i];
+        if (!m.source)
+                return error_set(err, EINVAL, "mount `%s`: bind mount without a source", m.destination);
+        _cleanup_close_ int userns = -1;
+        if (!m.n_uid_mappings && s->namespaces[NS_USER].path) {
+                userns = open(s->namespaces[NS_USER].path, O_RDONLY | O_CLOEXEC);
+                if (userns < 0)
+                        return error_set(err, errno, "open user namespace `%s`", s->namespaces[NS_USER].path);
+        } else {
+                /* No init yet: a namespace of the container's own mappings stands in for its. */
+                if (!m.n_uid_mappings) {
+                        m.uid_mappings = s->uid_mappings, m.n_uid_mappings = s->n_uid_mappings;
+                        m.gid_mappings = s->gid_mappings, m.n_gid_mappings = s->n_gid_mappings;
+                }
+                if ((userns = userns_for_mount(&m, err)) < 0)
+                        return -1;
+        }
+        _cleanup_close_ int tree = idmap_tree_in(s, i, userns, err);
+        return tree < 0 ? -1 : 0;
 }
 
 int idmap_send_mounts(const struct spec *s, pid_t pid, int sock, berth_error **err)

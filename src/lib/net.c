@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "container.h"
+#include "landlock.h"
 
 #define NL_BUF_SIZE 32768
 #define DEFAULT_IFNAME "eth0"
@@ -821,7 +822,13 @@ int berth_bundle_set_annotations(berth_bundle *bundle, const char *const *kv, be
                 }
         }
         struct net_config *c;
+        struct landlock_config *ll;
         if (net_config_parse(ann, &c, err) < 0) {
+                strv_free(ann);
+                return -1;
+        }
+        if (landlock_config_parse(ann, &ll, err) < 0) {
+                net_config_free(c);
                 strv_free(ann);
                 return -1;
         }
@@ -829,5 +836,7 @@ int berth_bundle_set_annotations(berth_bundle *bundle, const char *const *kv, be
         s->annotations = ann;
         net_config_free(s->net);
         s->net = c;
+        landlock_config_free(s->landlock);
+        s->landlock = ll;
         return 0;
 }

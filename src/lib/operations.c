@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "hooks.h"
 #include "net.h"
+#include "recover.h"
 #include "syscalls.h"
 
 #define KILL_WAIT_MS 10000
@@ -167,6 +168,12 @@ int berth_delete(berth_context *ctx, const char *id, bool force, berth_error **e
                 if (force && e && strstr(e->msg, "does not exist")) {
                         berth_error_free(e);
                         return 0;
+                }
+                /* --force: an unreadable state.json must not keep it forever (recover.h). */
+                int r = force ? recover_destroy(ctx, id, err) : 1;
+                if (r <= 0) {
+                        berth_error_free(e);
+                        return r;
                 }
                 if (err && !*err)
                         *err = e;

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "landlock.h"
 #include "lsm.h"
 #include "rootfs.h"
 #include "seccomp_filter.h"
@@ -258,7 +259,11 @@ char *process_finalize(const struct spec *s, berth_error **err)
                 return NULL;
         /* Without no_new_privs and without CAP_SYS_ADMIN at the end, the
          * filter goes in now, while the init may still load it; the user and
-         * capability changes then run under it (as runc does). */
+         * capability changes then run under it (as runc does).  The Landlock
+         * ruleset has the same condition, so the same moment; first, so that
+         * the filter cannot refuse its calls. */
+        if (s->landlock && !seccomp_late_ok(p) && landlock_apply(s->landlock, err) < 0)
+                return NULL;
         if (s->seccomp && !seccomp_late_ok(p) && seccomp_filter_load(s->seccomp, err) < 0)
                 return NULL;
         if (set_user(&p->user, p->caps.present, err) < 0)
@@ -290,6 +295,9 @@ int process_exec(const struct spec *s, const char *path, int preserve_fds, berth
         const struct spec_process *p = &s->process;
         if ((p->apparmor_profile || p->selinux_label) &&
             lsm_set_exec_labels("/proc/thread-self/attr", p->apparmor_profile, p->selinux_label, err) < 0)
+                return -1;
+        /* After the label writes (Landlock would refuse them), before seccomp. */
+        if (s->landlock && seccomp_late_ok(p) && landlock_apply(s->landlock, err) < 0)
                 return -1;
         /* Last before execve, so the filter sees as few of berth's own calls as possible. */
         if (s->seccomp && seccomp_filter_load(s->seccomp, err) < 0)

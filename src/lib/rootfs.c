@@ -377,20 +377,16 @@ static const char *base_name(const char *path)
 /* One bind per v1 hierarchy into the tmpfs at `top`, named as on the host
  * (cpu,cpuacct, with cpu and cpuacct symlinks to it). */
 static int bind_cgroup_dir(int top, const struct spec_mount *m, const struct cgroup_dir *d,
-                           unsigned long flags, berth_error **err)
+                           berth_error **err)
 {
-        char buf[FD_PATH_MAX];
         const char *name = base_name(d->mount);
         _cleanup_free_ char *host = xasprintf("%s%s", d->mount, d->path);
+        /* `top` is the tmpfs just mounted: nothing in it can be a symlink yet. */
+        _cleanup_free_ char *target = xasprintf("/proc/self/fd/%d/%s", top, name);
         if (mkdirat(top, name, 0755) < 0 && errno != EEXIST)
                 return error_set(err, errno, "create `%s/%s`", m->destination, name);
-        _cleanup_close_ int sub = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0 || mount(host, fd_path(sub, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (mount(host, target, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return error_set(err, errno, "bind cgroup `%s` on `%s/%s`", host, m->destination, name);
-        _cleanup_close_ int mnt = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        unsigned long f = (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_BIND | MS_REMOUNT;
-        if (mnt < 0 || mount(NULL, fd_path(mnt, buf), NULL, f | mount_flags_of(fd_path(mnt, buf)), NULL) < 0)
-                return error_set(err, errno, "remount cgroup `%s/%s`", m->destination, name);
         if (strchr(name, ',')) {
                 _cleanup_free_ char *names = xstrdup(name);
                 for (char *save, *c = strtok_r(names, ",", &save); c; c = strtok_r(NULL, ",", &save))
@@ -400,8 +396,26 @@ static int bind_cgroup_dir(int top, const struct spec_mount *m, const struct cgr
         return 0;
 }
 
+/* Without mount_setattr: remount each bind, then the tmpfs, one by one. */
+static int remount_cgroup_binds(int top, const struct spec_mount *m, const struct cgroup *cg,
+                                unsigned long flags, berth_error **err)
+{
+        char buf[FD_PATH_MAX];
+        unsigned long f = (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_BIND | MS_REMOUNT;
+        for (size_t i = 0; i < cg->n; i++) {
+                const char *name = base_name(cg->dirs[i].mount);
+                _cleanup_close_ int mnt = openat(top, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (mnt < 0 || mount(NULL, fd_path(mnt, buf), NULL, f | mount_flags_of(fd_path(mnt, buf)), NULL) < 0)
+                        return error_set(err, errno, "remount cgroup `%s/%s`", m->destination, name);
+        }
+        if ((flags & MS_RDONLY) && remount_ro(top, false) < 0)
+                return error_set(err, errno, "remount `%s` read-only", m->destination);
+        return 0;
+}
+
 /* v1 and hybrid hosts: a tmpfs holding a bind of the container's own
- * directory in each hierarchy. */
+ * directory in each hierarchy.  The flags (ro, nosuid, ...) go on the whole
+ * tree at once with one recursive mount_setattr. */
 static int mount_cgroup_v1(const struct mount_env *e, const struct spec_mount *m, int dest,
                            unsigned long flags, berth_error **err)
 {
@@ -412,11 +426,19 @@ static int mount_cgroup_v1(const struct mount_env *e, const struct spec_mount *m
         if (top < 0)
                 return error_set(err, errno, "open `%s`", m->destination);
         for (size_t i = 0; i < e->cg->n; i++)
-                if (bind_cgroup_dir(top, m, &e->cg->dirs[i], flags, err) < 0)
+                if (bind_cgroup_dir(top, m, &e->cg->dirs[i], err) < 0)
                         return -1;
-        if ((flags & MS_RDONLY) && remount_ro(top, false) < 0)
-                return error_set(err, errno, "remount `%s` read-only", m->destination);
-        return 0;
+        struct berth_mount_attr attr = {
+                .attr_set = ((flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0) |
+                            ((flags & MS_NOSUID) ? MOUNT_ATTR_NOSUID : 0) |
+                            ((flags & MS_NODEV) ? MOUNT_ATTR_NODEV : 0) |
+                            ((flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0),
+        };
+        if (!attr.attr_set || sys_mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) == 0)
+                return 0;
+        if (errno != ENOSYS)
+                return error_set(err, errno, "set the flags of `%s`", m->destination);
+        return remount_cgroup_binds(top, m, e->cg, flags, err);
 }
 
 /* A bind of `host` standing in for the cgroup filesystem. */

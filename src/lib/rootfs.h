@@ -44,6 +44,10 @@ int idmap_send_mounts(const struct spec *s, pid_t pid, int sock, berth_error **e
 /* Init side: receive them.  Returns an array of s->n_mounts fds (-1 where a
  * mount is not id-mapped; NULL when none is), freed by idmap_fds_free. */
 int idmap_receive_mounts(const struct spec *s, int sock, int **fds, berth_error **err);
+/* Preflight (check): make mount `i`'s id-mapped tree as create would, with a
+ * user namespace of the container's mappings standing in for the init's, and
+ * drop it: 0 when the kernel and the source's filesystem allow it. */
+int idmap_probe(const struct spec *s, size_t i, berth_error **err);
 void idmap_fds_free(int *fds, size_t n);
 
 #endif

@@ -767,3 +767,35 @@ int seccomp_listener_send(const struct spec_seccomp *sc, int listener, const str
                                  sc->listener_path);
         return 0;
 }
+
+/* ---- without the cache: create --dry-run, check -------------------------- */
+
+int seccomp_filter_compile(struct spec_seccomp *sc, size_t *unknown, berth_error **err)
+{
+        *unknown = 0;
+        return compile(sc, unknown, err);
+}
+
+const char *seccomp_action_name(uint32_t action)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+                if ((action & SECCOMP_RET_ACTION_FULL) == (actions[i].action & SECCOMP_RET_ACTION_FULL))
+                        return actions[i].name;
+        return "unknown";
+}
+
+const char *seccomp_arch_name(uint32_t arch)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(arches); i++)
+                if (arches[i].arch == arch)
+                        return arches[i].name;
+        return "unknown";
+}
+
+const char *seccomp_flag_name(unsigned flag)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
+                if (flag_names[i].flag == flag)
+                        return flag_names[i].name;
+        return "unknown";
+}

@@ -60,6 +60,13 @@ int seccomp_filter_prepare(struct spec_seccomp *sc, const char *root, berth_log_
 
 /* The cache file name for the section (`<hash>.bpf`, caller-freed). */
 char *seccomp_filter_cache_name(const struct spec_seccomp *sc);
+/* Compile into sc->prog without the cache (create --dry-run, check);
+ * *unknown counts the syscall names this libseccomp does not know. */
+int seccomp_filter_compile(struct spec_seccomp *sc, size_t *unknown, berth_error **err);
+/* The spec's names of an action (`SCMP_ACT_ERRNO`), an architecture and a flag. */
+const char *seccomp_action_name(uint32_t action);
+const char *seccomp_arch_name(uint32_t arch);
+const char *seccomp_flag_name(unsigned flag);
 
 /* Init: where the listener fd is handed over (the sync channel). */
 void seccomp_filter_set_channel(struct spec_seccomp *sc, int fd);

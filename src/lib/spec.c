@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "hooks.h"
+#include "landlock.h"
 #include "lsm.h"
 #include "net.h"
 #include "seccomp_filter.h"
@@ -833,7 +834,8 @@ static int parse_top(struct spec *s, json_t *doc, berth_error **err)
         if (as_dup_string(member(doc, "hostname"), "", "hostname", &s->hostname, err) < 0 ||
             as_dup_string(member(doc, "domainname"), "", "domainname", &s->domainname, err) < 0 ||
             parse_mounts(s, doc, err) < 0 || parse_annotations(s, doc, err) < 0 ||
-            net_config_parse(s->annotations, &s->net, err) < 0)
+            net_config_parse(s->annotations, &s->net, err) < 0 ||
+            landlock_config_parse(s->annotations, &s->landlock, err) < 0)
                 return -1;
         return hooks_parse(member(doc, "hooks"), &s->hooks, err);
 }
@@ -1260,6 +1262,7 @@ void spec_free(struct spec *s)
         strv_free(s->annotations);
         hooks_free(s->hooks);
         net_config_free(s->net);
+        landlock_config_free(s->landlock);
         for (int t = 0; t < NS_COUNT; t++)
                 free(s->namespaces[t].path);
         free(s->uid_mappings);

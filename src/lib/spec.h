@@ -112,6 +112,7 @@ struct spec {
         char **annotations; /* key, value, ..., NULL */
         struct hooks *hooks;      /* hooks.h; NULL when none */
         struct net_config *net;   /* net.h: the berth.net.* / berth.ipc.* annotations; NULL when none */
+        struct landlock_config *landlock; /* landlock.h: the berth.landlock.* annotations; NULL when none */
         /* linux */
         struct spec_namespace namespaces[NS_COUNT];
         struct spec_idmap *uid_mappings, *gid_mappings;

@@ -34,6 +34,12 @@ static int open_dir(int rootfd, const char *id, bool lock, berth_error **err)
                 close(fd);
                 return error_set(err, e, "lock container `%s`", id);
         }
+        /* Whoever held the lock before us may have deleted it meanwhile. */
+        struct stat st;
+        if (lock && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+                close(fd);
+                return error_set(err, 0, "container `%s` does not exist", id);
+        }
         return fd;
 }
 

@@ -37,6 +37,9 @@
 #endif
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
 #endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
@@ -164,6 +167,54 @@ static inline int sys_pivot_root(const char *new_root, const char *put_old)
 static inline int sys_capset(void *hdr, void *data)
 {
         return (int)syscall(SYS_capset, hdr, data);
+}
+
+/* Landlock (Linux 5.13), with berth's own names: <linux/landlock.h> of
+ * older headers lacks the later access rights, and its rule type is an enum. */
+#define BERTH_LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
+#define BERTH_LANDLOCK_RULE_PATH_BENEATH 1
+
+struct berth_landlock_ruleset_attr {
+        uint64_t handled_access_fs; /* the first member is all ABIs 1-3 have; berth passes only it */
+};
+
+struct berth_landlock_path_beneath_attr {
+        uint64_t allowed_access;
+        int32_t parent_fd;
+} __attribute__((packed));
+
+static inline int sys_landlock_create_ruleset(const struct berth_landlock_ruleset_attr *attr, size_t size,
+                                              uint32_t flags)
+{
+#ifdef SYS_landlock_create_ruleset
+        return (int)syscall(SYS_landlock_create_ruleset, attr, size, flags);
+#else
+        (void)attr, (void)size, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_landlock_add_rule(int ruleset_fd, int type, const void *attr, uint32_t flags)
+{
+#ifdef SYS_landlock_add_rule
+        return (int)syscall(SYS_landlock_add_rule, ruleset_fd, type, attr, flags);
+#else
+        (void)ruleset_fd, (void)type, (void)attr, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
+}
+
+static inline int sys_landlock_restrict_self(int ruleset_fd, uint32_t flags)
+{
+#ifdef SYS_landlock_restrict_self
+        return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
+#else
+        (void)ruleset_fd, (void)flags;
+        errno = ENOSYS;
+        return -1;
+#endif
 }
 
 /* bpf(2): `attr` is a union bpf_attr, kept opaque here. */

@@ -522,7 +522,7 @@ static void test_bpf_live(void **state)
                 {true, 'c', 1, 3, "rw"},
                 {true, 'c', 1, 5, "r"},
         };
-        struct cg_target t = {dir, "cgroup", "linux.resources"};
+        struct cg_target t = {dir, "cgroup", "linux.resources", NULL};
         berth_error *err = NULL;
         int r = cg_bpf_attach(&t, rules, ARRAY_SIZE(rules), &err);
         if (r < 0)
