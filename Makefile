@@ -22,13 +22,15 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBTEST  := $(BUILD)/tests/libberth-run
+LIBCYCLES := $(BUILD)/tests/libberth-cycles
 
 PYTEST  := /usr/bin/python3 -m pytest
 TESTS   ?= tests/integration
 
-.PHONY: all asan unit integration check check-plain check-asan demo setup clean format bench
+.PHONY: all asan unit integration conformance load fuzz analyze check check-plain check-asan demo setup \
+        clean format bench
 
-all: $(BUILD)/berth $(BUILD)/libberth.so $(BUILD)/libberth.a $(UNIT_BIN) $(LIBTEST)
+all: $(BUILD)/berth $(BUILD)/libberth.so $(BUILD)/libberth.a $(UNIT_BIN) $(LIBTEST) $(LIBCYCLES)
 
 $(BUILD)/obj/src/lib/%.o: CFLAGS += -fvisibility=hidden
 $(BUILD)/obj/%.o: %.c
@@ -56,6 +58,11 @@ $(LIBTEST): tests/lib/libberth-run.c $(BUILD)/libberth.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -lberth -Wl,-rpath,$(abspath $(BUILD))
 
+# One process driving many containers through the library (tests/integration/test_load.py).
+$(LIBCYCLES): tests/lib/libberth-cycles.c $(BUILD)/libberth.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -lberth -Wl,-rpath,$(abspath $(BUILD))
+
 ASAN_BUILD ?= build-asan
 ASAN_VARS := BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
              SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC"
@@ -66,14 +73,45 @@ asan:
 unit: all
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
 
+PYENV = BERTH=$(abspath $(BUILD))/berth LIBBERTH_RUN=$(abspath $(LIBTEST)) LIBBERTH_CYCLES=$(abspath $(LIBCYCLES))
+
 integration: all
-	BERTH=$(abspath $(BUILD))/berth LIBBERTH_RUN=$(abspath $(LIBTEST)) $(PYTEST) -q $(TESTS)
+	$(PYENV) $(PYTEST) -q $(TESTS)
+
+# One test per MUST / MUST NOT of the OCI runtime spec (tests/conformance/COVERAGE.md).
+conformance: all
+	$(PYENV) $(PYTEST) -q tests/conformance
+
+# The full load figures (make check runs 50 cycles and 30 containers alive).
+LOAD_CYCLES ?= 500
+LOAD_ALIVE ?= 200
+load: all
+	LOAD_CYCLES=$(LOAD_CYCLES) LOAD_ALIVE=$(LOAD_ALIVE) $(PYENV) $(PYTEST) -q -s tests/integration/test_load.py
+
+# clang's static analyzer over the sources; any finding fails.
+analyze:
+	@fail=0; for f in $(LIB_SRC) $(CLI_SRC); do \
+		out=$$(clang --analyze -Xanalyzer -analyzer-output=text -std=gnu11 -D_FORTIFY_SOURCE=2 -O2 \
+			-Iinclude -Isrc/lib -o /dev/null $$f 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; fail=1; fi; \
+	done; \
+	if [ $$fail = 0 ]; then echo "analyze: no findings in $(words $(LIB_SRC) $(CLI_SRC)) files"; fi; \
+	exit $$fail
 
 check-plain:
-	$(MAKE) unit integration
+	$(MAKE) unit integration conformance
 
+# Every sanitizer report, a leak included, lands in SAN_LOGS and fails the run
+# (tests that expect berth to fail would not notice its exit status alone).
+SAN_LOGS := $(abspath $(ASAN_BUILD))/sanitizer-reports
 check-asan:
-	$(MAKE) $(ASAN_VARS) unit integration
+	rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
+	ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(SAN_LOGS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOGS)/ubsan \
+		$(MAKE) $(ASAN_VARS) unit integration conformance; s=$$?; \
+	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
+		echo "== sanitizer reports in $(SAN_LOGS):"; cat $(SAN_LOGS)/*; exit 1; fi; \
+	exit $$s
 
 setup:
 	scripts/setup
@@ -98,6 +136,8 @@ format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) src/lib/*.h include/*.h tests/unit/*.c tests/lib/*.c
 
 clean:
-	rm -rf build $(ASAN_BUILD)
+	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD)
+
+include fuzz/fuzz.mk
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -107,6 +107,8 @@ if [ "${BENCH_STAGE:-}" != inner ]; then
     BERTH=$(realpath -e "$BERTH_ARG") || die "berth binary \`$BERTH_ARG\` not found"
     mkdir -p "$RESULTS" && RESULTS=$(realpath "$RESULTS") || die "cannot create \`$RESULTS\`"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench.XXXXXX") || die "mktemp failed"
+    trap 'confine_cleanup; if [ $KEEP = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi' EXIT
+    trap 'log "interrupted"' INT TERM    # the inner stage stops; clean up after it
     gcc -O2 -Wall -o "$WORK/benchtool" "$HERE/benchtool.c" -lm || die "compiling benchtool.c failed"
     gcc -O2 -Wall -o "$WORK/floor" "$HERE/floor.c" || die "compiling floor.c failed"
     confine_setup
@@ -116,10 +118,7 @@ if [ "${BENCH_STAGE:-}" != inner ]; then
     "$WORK/benchtool" reap -- /bin/sh -c '
         while read -r d; do echo $$ > "$d/cgroup.procs" || exit 2; done < "$BENCH_WORK/cgroups"
         exec unshare '$NSFLAGS' --propagation private bash "$0" "$@"' "$SELF" "${ORIG_ARGS[@]}"
-    rc=$?
-    confine_cleanup
-    if [ $KEEP = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-    exit $rc
+    exit
 fi
 
 # ------------------------------------------------------ stage 2: namespace --

@@ -56,6 +56,21 @@ BERTH_EXPORT int berth_bundle_set_annotations(berth_bundle *bundle, const char *
 /* The default config.json `berth spec` writes (a NUL-terminated JSON text). */
 BERTH_EXPORT char *berth_spec_default(void);
 
+/* Preflight (a berth extension): check the bundle in `dir` against this host
+ * without creating anything — its config (validation errors are reported as
+ * items), the cgroup layout and every file its linux.resources would write,
+ * LSMs, the seccomp filter (compiled; its actions and flags probed in the
+ * kernel), namespace kinds and the paths to join, id-mapped mount support,
+ * every mount source, device, hook and sysctl, and the berth.net settings.
+ * A report of items {"pointer" (a JSON pointer into config.json, like
+ * `/mounts/3/source`), "level" (ok, warning, error), "message"}, as text
+ * (one line each) or as JSON {"bundle","ok","errors","warnings","items"};
+ * *ok is true when no item is an error, i.e. create would not fail for a
+ * reason found.  NULL only when the check itself cannot run. */
+enum berth_format { BERTH_FORMAT_TEXT, BERTH_FORMAT_JSON };
+BERTH_EXPORT char *berth_check(berth_context *ctx, const char *dir, enum berth_format format, bool *ok,
+                               berth_error **err);
+
 struct berth_create_options {
         const char *pid_file;       /* write the init's pid here (atomically), or NULL */
         const char *console_socket; /* unix socket to receive the pty master, or NULL */
@@ -139,7 +154,6 @@ BERTH_EXPORT int berth_run(berth_context *ctx, const char *id, const berth_bundl
  * host lacks.  As text for people (a line per step under its phase), or as
  * JSON {"id","command","bundle","rootfs","root","steps":[{"phase","action",
  * "text",…}]}, steps in order; the caller frees it. */
-enum berth_format { BERTH_FORMAT_TEXT, BERTH_FORMAT_JSON };
 enum berth_plan_command { BERTH_PLAN_CREATE, BERTH_PLAN_RUN };
 BERTH_EXPORT char *berth_plan(berth_context *ctx, const char *id, const berth_bundle *bundle,
                               enum berth_plan_command cmd, const struct berth_run_options *opts,
@@ -199,6 +213,46 @@ BERTH_EXPORT int berth_stop(berth_context *ctx, const char *id, int signal, unsi
 /* Remove a stopped container; `force` kills a live one first and succeeds
  * when the container does not exist. */
 BERTH_EXPORT int berth_delete(berth_context *ctx, const char *id, bool force, berth_error **err);
+
+/* Checkpoint and restore with CRIU (the `criu` binary), runc's options.
+ * `image_path` is required; `work_path` (CRIU's work files and dump.log /
+ * restore.log) defaults to it. */
+struct berth_checkpoint_options {
+        const char *image_path;          /* CRIU's images (made if missing) */
+        const char *work_path;           /* or NULL: image_path */
+        const char *parent_path;         /* images of a previous pre-dump, or NULL */
+        bool leave_running;              /* keep the container running after the dump */
+        bool tcp_established, ext_unix_sk, shell_job, file_locks;
+        bool pre_dump;                   /* memory only, the container keeps running */
+        bool auto_dedup, lazy_pages;
+        const char *page_server;         /* IP:port of a page server, or NULL */
+        int status_fd;                   /* with lazy_pages: CRIU writes \0 there when ready; -1 for none */
+        const char *manage_cgroups_mode; /* soft (NULL), full, strict, ignore */
+        char *const *empty_ns;           /* namespaces CRIU makes empty ("network"), NULL-terminated, or NULL */
+        const char *criu;                /* the criu binary, or NULL: `criu` from $PATH */
+};
+/* Dump a running (or paused) container's processes into image_path.  Unless
+ * `leave_running` or `pre_dump`, the container is gone afterwards (its
+ * processes ended by CRIU, its cgroup and state removed), as with runc.  A
+ * CRIU failure names CRIU's last errors and its log, and leaves the
+ * container as it was. */
+BERTH_EXPORT int berth_checkpoint(berth_context *ctx, const char *id, const struct berth_checkpoint_options *opts,
+                                  berth_error **err);
+
+struct berth_restore_options {
+        struct berth_checkpoint_options criu; /* image_path, work_path, the CRIU flags, criu */
+        const char *pid_file;                 /* write the restored init's pid here, or NULL */
+        const char *console_socket;           /* not supported yet (terminals) */
+        bool detach;                          /* return once restored; else wait, relay signals, delete */
+        const char *lsm_profile;              /* "apparmor:PROFILE" / "selinux:LABEL", or NULL */
+        const char *lsm_mount_context;        /* or NULL */
+};
+/* Make container `id` from `bundle` and the images of a checkpoint: its
+ * cgroup and resources as create makes them, its processes restored by CRIU
+ * into them.  Unless detached, waits like berth_run and fills `status`. */
+BERTH_EXPORT int berth_restore(berth_context *ctx, const char *id, const berth_bundle *bundle,
+                               const struct berth_restore_options *opts, struct berth_exit_status *status,
+                               berth_error **err);
 
 /* ---- resources and cgroup control ----------------------------------------
  * Each works on cgroup v1, v2 and hybrid hosts alike. */

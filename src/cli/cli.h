@@ -33,6 +33,7 @@ struct cli {
         enum cli_log_format log_format;
         bool debug;
         bool log_failed; /* the log file could not be opened; said so once */
+        const char *criu; /* --criu: the criu binary for checkpoint and restore, or NULL */
 };
 
 /* One option of a command: `val` is its short letter, or a code >= 256 for
@@ -65,6 +66,8 @@ struct cli_args {
 extern const struct cli_command cli_cmd_spec, cli_cmd_create, cli_cmd_start, cli_cmd_run, cli_cmd_state,
     cli_cmd_kill, cli_cmd_delete, cli_cmd_list, cli_cmd_exec;
 extern const struct cli_command cli_cmd_update, cli_cmd_pause, cli_cmd_resume, cli_cmd_ps, cli_cmd_events;
+extern const struct cli_command cli_cmd_stop;
+extern const struct cli_command cli_cmd_check, cli_cmd_checkpoint, cli_cmd_restore;
 
 /* ---- options.c: getopt tables built from cli_option arrays --------------- */
 
@@ -95,6 +98,11 @@ void cli_debug(struct cli *cli, const char *fmt, ...) CLI_PRINTF(2, 3);
 void cli_debug_log(void *data, const char *msg);
 /* The library's warning sink (berth_context_set_warn); `data` is the struct cli. */
 void cli_warn_log(void *data, const char *msg);
+
+/* ---- cmd_kill.c ---------------------------------------------------------- */
+
+/* A number 1..64, or a name like `KILL`, `SIGKILL`, `sigkill`; -1 if neither. */
+int cli_parse_signal(const char *s);
 
 /* ---- main.c ------------------------------------------------------------- */
 
@@ -150,6 +158,9 @@ enum {
         CLI_OPT_NOTIFY_SOCKET,
         CLI_OPT_DRY_RUN,
         CLI_OPT_FORMAT,
+        CLI_OPT_MONITOR,
+        CLI_OPT_EXIT_FILE,
+        CLI_OPT_IGNORE_UNSUPPORTED,
         CLI_OPT_CREATE_END, /* run's own long-only options start here */
 };
 
@@ -173,7 +184,10 @@ enum {
         {"ipc", CLI_OPT_IPC, "container:ID", "join the IPC namespace of ID (berth.ipc.container)"}, \
         {"notify-socket", CLI_OPT_NOTIFY_SOCKET, "SOCKET", "pass the container's sd_notify READY here (default: $NOTIFY_SOCKET)"}, \
         {"dry-run", CLI_OPT_DRY_RUN, NULL, "print what would be done, in order, and do none of it"}, \
-        {"format", CLI_OPT_FORMAT, "FORMAT", "of the --dry-run plan: text (default) or json"}
+        {"format", CLI_OPT_FORMAT, "FORMAT", "of the --dry-run plan: text (default) or json"}, \
+        {"monitor", CLI_OPT_MONITOR, NULL, "detached: a monitor process waits for the container and keeps its exit report"}, \
+        {"exit-file", CLI_OPT_EXIT_FILE, "FILE", "write the exit report (JSON) to FILE when the container ends"}, \
+        {"ignore-unsupported", CLI_OPT_IGNORE_UNSUPPORTED, NULL, "a berth.landlock ruleset this kernel cannot apply is a warning"}
 /* clang-format on */
 
 void cli_create_args_init(struct cli_create_args *a);

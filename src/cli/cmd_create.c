@@ -136,6 +136,17 @@ int cli_create_set_option(struct cli *cli, const char *cmd, struct cli_create_ar
                 return 0;
         case CLI_OPT_FORMAT:
                 return cli_parse_format(cli, cmd, arg, &a->format);
+        case CLI_OPT_MONITOR:
+                a->opts.monitor = true;
+                return 0;
+        case CLI_OPT_EXIT_FILE:
+                if (!*arg)
+                        return cli_usage_error(cli, cmd, "%s: --exit-file: expected a file name", cmd);
+                a->opts.exit_file = arg;
+                return 0;
+        case CLI_OPT_IGNORE_UNSUPPORTED:
+                a->opts.ignore_unsupported = true;
+                return 0;
         case CLI_OPT_PRESERVE_FDS:
                 if (parse_fd_count(arg, &a->opts.preserve_fds) == 0)
                         return 0;

@@ -26,8 +26,7 @@ static int kill_set_option(struct cli *cli, void *opts, int val, const char *arg
         return 0;
 }
 
-/* A number 1..64, or a name like `KILL`, `SIGKILL`, `sigkill`; -1 if neither. */
-static int parse_signal(const char *s)
+int cli_parse_signal(const char *s)
 {
         const char *name = s;
 
@@ -57,7 +56,7 @@ static int kill_main(struct cli *cli, int argc, char **argv)
 
         if (r != CLI_CONTINUE)
                 return r;
-        if (pos.n > 1 && (sig = parse_signal(pos.v[1])) < 0)
+        if (pos.n > 1 && (sig = cli_parse_signal(pos.v[1])) < 0)
                 return cli_fail(cli, 0, "unknown signal `%s`", pos.v[1]);
         ctx = cli_context(cli);
         if (!ctx)

@@ -12,6 +12,7 @@ enum {
         OPT_LOG_FORMAT,
         OPT_DEBUG,
         OPT_SYSTEMD_CGROUP,
+        OPT_CRIU,
 };
 
 static const struct cli_option global_options[] = {
@@ -22,6 +23,7 @@ static const struct cli_option global_options[] = {
         {"log-format", OPT_LOG_FORMAT, "FORMAT", "format of log lines: text or json (default: text)"},
         {"debug", OPT_DEBUG, NULL, "log debug messages"},
         {"systemd-cgroup", OPT_SYSTEMD_CGROUP, NULL, "manage cgroups through systemd (not supported yet)"},
+        {"criu", OPT_CRIU, "PATH", "the criu binary for checkpoint and restore (default: criu in $PATH)"},
         {"version", 'v', NULL, "print the version"},
         {NULL, 0, NULL, NULL},
 };
@@ -30,6 +32,7 @@ static const struct cli_command *const commands[] = {
         &cli_cmd_spec,  &cli_cmd_create, &cli_cmd_start,  &cli_cmd_run,    &cli_cmd_exec,
         &cli_cmd_state, &cli_cmd_kill,   &cli_cmd_delete, &cli_cmd_list,
         &cli_cmd_pause, &cli_cmd_resume, &cli_cmd_ps,     &cli_cmd_events, &cli_cmd_update,
+        &cli_cmd_check,  &cli_cmd_stop,  &cli_cmd_checkpoint, &cli_cmd_restore,
 };
 
 /* What the global options asked for besides settings in struct cli; errors
@@ -131,6 +134,9 @@ static void global_set(struct cli *cli, struct globals *g, int c, const char *ar
                 break;
         case OPT_SYSTEMD_CGROUP:
                 g->systemd_cgroup = true;
+                break;
+        case OPT_CRIU:
+                cli->criu = arg;
                 break;
         case 'v':
                 g->version = true;

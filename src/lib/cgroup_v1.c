@@ -64,7 +64,8 @@ static int memory_kernel(const struct cg_target *t, int64_t v, berth_error **err
         if (write_i64(t, "memory.kernel", "memory.kmem.limit_in_bytes", v, err) < 0)
                 return -1;
         uint64_t now = 0;
-        if (v != -1 && cg_read_u64(t->dir, "memory.kmem.limit_in_bytes", &now) == 0 && now >= V1_UNLIMITED)
+        if (v != -1 && !t->plan && cg_read_u64(t->dir, "memory.kmem.limit_in_bytes", &now) == 0 &&
+            now >= V1_UNLIMITED)
                 return cg_fail(
                         err, t, "memory.kernel", 0,
                         "this kernel ignores `memory.kmem.limit_in_bytes` (kernel memory limits are gone)");

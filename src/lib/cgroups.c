@@ -699,10 +699,23 @@ int cgroup_kill(const struct cgroup *cg, int sig, berth_error **err)
         size_t n = 0;
         if (cgroup_pids(cg, &pids, &n, err) < 0)
                 return -1;
+        /* No cgroup.kill (v1): a task forking while the list is walked would
+         * escape.  Frozen, none can fork, and the kills land on the thaw. */
+        bool froze = sig == SIGKILL && n > 0 && !cgroup_frozen(cg);
+        if (froze) {
+                cgroup_freeze(cg, true, NULL);
+                free(steal_pointer(&pids));
+                if (cgroup_pids(cg, &pids, &n, err) < 0) {
+                        cgroup_freeze(cg, false, NULL);
+                        return -1;
+                }
+        }
         int r = 0;
         for (size_t i = 0; i < n; i++)
                 if (kill(pids[i], sig) < 0 && errno != ESRCH && r == 0)
                         r = error_set(err, errno, "send signal %d to process %d", sig, (int)pids[i]);
+        if (froze)
+                cgroup_freeze(cg, false, NULL);
         return r;
 }
 
@@ -759,9 +772,9 @@ static int rmdir_tree(const char *dir, long long deadline)
         }
 }
 
-int cgroup_destroy(const struct cgroup *cg, berth_error **err)
+static int destroy(const struct cgroup *cg, long long wait_ns, berth_error **err)
 {
-        long long deadline = now_ns() + DESTROY_WAIT_NS;
+        long long deadline = now_ns() + wait_ns;
         int ret = 0;
         for (size_t i = 0; i < cg->n; i++) {
                 const struct cgroup_dir *d = &cg->dirs[i];
@@ -778,6 +791,16 @@ int cgroup_destroy(const struct cgroup *cg, berth_error **err)
                         ret = -1;
         }
         return ret;
+}
+
+int cgroup_destroy(const struct cgroup *cg, berth_error **err)
+{
+        return destroy(cg, DESTROY_WAIT_NS, err);
+}
+
+int cgroup_try_destroy(const struct cgroup *cg)
+{
+        return destroy(cg, 0, NULL);
 }
 
 void cgroup_free(struct cgroup *cg)

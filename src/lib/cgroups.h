@@ -117,6 +117,8 @@ void cgroup_oom_watch_close(struct cgroup_oom_watch *w);
 /* Remove the container's directories (waiting briefly for dying tasks) and
  * the empty parents berth created.  Missing directories are not an error. */
 int cgroup_destroy(const struct cgroup *cg, berth_error **err);
+/* As cgroup_destroy, but without waiting: fails at once when a directory is busy. */
+int cgroup_try_destroy(const struct cgroup *cg);
 void cgroup_free(struct cgroup *cg);
 
 /* Whether a v1 hierarchy carries `controller`. */

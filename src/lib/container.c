@@ -19,7 +19,10 @@
 #include "console.h"
 #include "container.h"
 #include "control.h"
+#include "exit_report.h"
 #include "hooks.h"
+#include "landlock.h"
+#include "monitor.h"
 #include "namespaces.h"
 #include "net.h"
 #include "notify.h"
@@ -144,6 +147,7 @@ struct launch {
         int startfd;    /* create with startContainer/poststart hooks: the start fifo (hooks.h), or -1 */
         pid_t host_pid; /* in the init: its pid as the runtime sees it, for the hooks' state */
         bool born_in_v2; /* clone3 put the init in its cgroup2 directory already */
+        struct monitor *mon; /* --monitor / --exit-file of a detached container (monitor.h), or NULL */
 };
 
 static int check_supported(const struct launch *l, berth_error **err)
@@ -235,6 +239,7 @@ static char **listen_env(char *const *env, int n)
 static _Noreturn void init_main(struct launch *l)
 {
         berth_error *err = NULL;
+        monitor_init_child(l->mon);
         close(l->sync[0]);
         close(l->dirfd); /* the parent's lock must not outlive the parent */
         close(l->rootfd);
@@ -249,8 +254,10 @@ static _Noreturn void init_main(struct launch *l)
                 security_child_channel(&s, l->sync[1]);
                 _cleanup_free_ char *path = process_finalize(&s, &err);
                 if (path && sync_send(l->sync[1], SYNC_READY) == 0 && init_wait_start(l, &err) == 0 &&
-                    hooks_init_start(l->s, l->id, l->host_pid, &err) == 0)
+                    hooks_init_start(l->s, l->id, l->host_pid, &err) == 0) {
+                        monitor_init_started(l->mon);
                         process_exec(&s, path, l->opts.listen_fds + l->opts.preserve_fds, &err);
+                }
         }
         if (l->sync[1] >= 0)
                 sync_send_error(l->sync[1], err);
@@ -340,7 +347,10 @@ static void launch_undo(struct launch *l)
 {
         if (l->pid > 0) {
                 sys_pidfd_send_signal(l->pidfd, SIGKILL);
-                waitpid(l->pid, NULL, 0);
+                if (l->mon) /* its parent: done once it has reaped it */
+                        monitor_wait(l->dirfd);
+                else
+                        waitpid(l->pid, NULL, 0);
         }
         net_undo(&l->net);
         if (l->cg)
@@ -364,6 +374,7 @@ static void launch_close(struct launch *l)
         spec_free(l->notify_spec);
         cleanup_close_(&l->startfd);
         net_launch_close(&l->net);
+        monitor_free(l->mon);
 }
 
 static void saved_from_launch(const struct launch *l, struct saved_state *st)
@@ -505,9 +516,31 @@ static int launch_console(struct launch *l, berth_error **err)
         return r;
 }
 
+static int launch_clone_cb(void *data, berth_error **err)
+{
+        return launch_clone(data, err);
+}
+
+/* A detached container with --monitor or --exit-file: the monitor makes the
+ * clone, so that it is the init's parent (monitor.h). */
+static int launch_clone_monitored(struct launch *l, berth_error **err)
+{
+        l->mon = monitor_new(l->cg, l->dirfd, l->opts.exit_file, 3 + l->opts.listen_fds + l->opts.preserve_fds);
+        if (monitor_clone(l->mon, launch_clone_cb, l, &l->pid, &l->pidfd, err) < 0)
+                return -1;
+        /* What launch_clone closed in the monitor after the clone. */
+        int *fds[] = {&l->sync[1], &l->fifofd, &l->startfd};
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+                cleanup_close_(fds[i]);
+                *fds[i] = -1;
+        }
+        return 0;
+}
+
 static int launch_run_init(struct launch *l, berth_error **err)
 {
-        if (launch_clone(l, err) < 0)
+        bool monitored = l->detach && (l->opts.monitor || l->opts.exit_file);
+        if ((monitored ? launch_clone_monitored(l, err) : launch_clone(l, err)) < 0)
                 return -1;
         ctx_debug(l->ctx, "container %s: init has pid %d", l->id, l->pid);
         test_fault("clone");
@@ -567,7 +600,8 @@ static int launch(struct launch *l, berth_error **err)
             net_prepare(&l->net, l->ctx, l->s, err) < 0)
                 return -1;
         process_probe();
-        if (security_prepare(l->ctx, l->s, err) < 0)
+        if (security_prepare(l->ctx, l->s, err) < 0 ||
+            landlock_check(l->ctx, l->s->landlock, l->opts.ignore_unsupported, err) < 0)
                 return -1;
         if (launch_prepare(l, err) < 0 || launch_run_init(l, err) < 0) {
                 launch_undo(l);
@@ -662,6 +696,11 @@ static int run_started(struct launch *l, const struct berth_run_options *o, int 
                 error_wrap(err, "container `%s`", l->id);
                 return -1;
         }
+        /* An exit report in the foreground (berth is the init's parent). */
+        bool report = !o->detach && (o->keep || l->opts.exit_file);
+        struct timespec started;
+        if (report)
+                clock_gettime(CLOCK_REALTIME, &started);
         hooks_warn_run(l->ctx, l->s->hooks, HOOK_POSTSTART, l->id, "running", l->pid, l->s->bundle,
                        l->s->annotations);
         /* Unlocked while it runs: kill, state and delete from others must work. */
@@ -676,6 +715,8 @@ static int run_started(struct launch *l, const struct berth_run_options *o, int 
         /* Read before the cgroup goes: the kill counter is the only witness. */
         status->oom_killed = cgroup_oom_kills(l->cg) > 0;
         ctx_debug(l->ctx, "container %s: exited with %d", l->id, status->exit_code);
+        if (report)
+                exit_report_run(l->ctx, l->cg, status, &started, l->rootfd, l->id, o->keep, l->opts.exit_file);
         return o->keep ? 0 : run_remove(l->ctx, l->id, err);
 }
 

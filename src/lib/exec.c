@@ -22,6 +22,7 @@
 #include "console.h"
 #include "container.h"
 #include "namespaces.h"
+#include "landlock.h"
 #include "process.h"
 #include "security.h"
 #include "sync.h"
@@ -46,6 +47,7 @@ struct exec {
         int console_sock, master, sigfd;
         int pidfd;
         pid_t pid;
+        bool born_in_v2; /* clone3 put the child in its cgroup2 directory already */
 };
 
 /* ---- the process: saved config + --process + options -------------------- */
@@ -356,7 +358,8 @@ static int enter_for_children(struct exec *x, int saved[2], berth_error **err)
 static int child_setup(struct exec *x, berth_error **err)
 {
         const struct spec_process *p = &x->s->process;
-        if (sync_expect(x->sync[1], SYNC_GO_SETUP, err) < 0)
+        /* In the cgroup before it runs anything (cgroup_enter_self: no grace-period wait). */
+        if (cgroup_enter_self(x->cg, x->born_in_v2, err) < 0 || sync_expect(x->sync[1], SYNC_GO_SETUP, err) < 0)
                 return -1;
         if (setsid() < 0)
                 return error_set(err, errno, "start a new session");
@@ -432,7 +435,20 @@ static int exec_clone(struct exec *x, berth_error **err)
                 .pidfd = (uint64_t)(uintptr_t)&x->pidfd,
                 .exit_signal = SIGCHLD,
         };
-        long pid = sys_clone3(&args);
+        _cleanup_close_ int v2 = cgroup_v2_fd(x->cg);
+        long pid = -1;
+        if (v2 >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)v2;
+                x->born_in_v2 = true;
+                pid = sys_clone3(&args);
+                if (pid < 0) { /* older kernel or a cgroup it refuses: the child joins by itself */
+                        args.flags &= ~CLONE_INTO_CGROUP;
+                        x->born_in_v2 = false;
+                }
+        }
+        if (pid < 0)
+                pid = sys_clone3(&args);
         if (pid == 0)
                 child_main(x);
         int e = errno;
@@ -477,9 +493,6 @@ static int exec_start(struct exec *x, berth_error **err)
                 return -1;
         ctx_debug(x->ctx, "container %s: exec process has pid %d (joins %#x, for children %#x)", x->id,
                   x->pid, (unsigned)x->join, (unsigned)x->for_children);
-        /* In the cgroup before it runs anything: limits and accounting hold from the start. */
-        if (cgroup_enter(x->cg, x->pid, err) < 0)
-                return -1;
         if (sync_send(x->sync[0], SYNC_GO_SETUP) < 0)
                 return error_set(err, errno, "signal the process");
         if (x->s->process.terminal && exec_console(x, err) < 0)
@@ -527,7 +540,9 @@ static int exec_prepare(struct exec *x, berth_error **err)
                 return -1;
         /* Host facts the process cannot see once it has joined; the seccomp filter compiled. */
         process_probe();
-        if (security_prepare(x->ctx, x->s, err) < 0)
+        /* The container's Landlock ruleset too; a kernel without Landlock ran
+         * the container without it (create --ignore-unsupported): so does exec. */
+        if (security_prepare(x->ctx, x->s, err) < 0 || landlock_check(x->ctx, x->s->landlock, true, err) < 0)
                 return -1;
         x->cg = exec_sub_cgroup(x->h.st.cgroup, x->o->cgroups, err);
         if (!x->cg)

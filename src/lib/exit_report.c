@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cgroup_backend.h"
+#include "hooks.h"
 #include "monitor.h"
 
 /* The directory of the hierarchy that holds `controller`: the v1 one naming
@@ -111,6 +112,24 @@ int exit_report_save(const struct berth_exit_report *r, int dirfd, const char *e
         if (e < 0 && ret == 0)
                 ret = error_set(err, -e, "write exit file `%s`", exit_file);
         return ret;
+}
+
+void exit_report_run(berth_context *ctx, const struct cgroup *cg, const struct berth_exit_status *st,
+                     const struct timespec *started, int rootfd, const char *id, bool keep,
+                     const char *exit_file)
+{
+        struct timespec finished;
+        clock_gettime(CLOCK_REALTIME, &finished);
+        struct berth_exit_report r;
+        exit_report_collect(&r, st, cg, started, &finished);
+        _cleanup_close_ int dirfd = keep ? openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        _cleanup_error_ berth_error *err = NULL;
+        if (exit_report_save(&r, dirfd, exit_file, &err) < 0) {
+                _cleanup_free_ char *text = error_text(err);
+                ctx_warn(ctx, "container `%s`: %s", id, text);
+        }
+        free(r.started_at);
+        free(r.finished_at);
 }
 
 static int64_t json_int64(json_t *o, const char *key)

@@ -25,6 +25,12 @@ json_t *exit_report_to_json(const struct berth_exit_report *r);
 /* Write it to `dirfd`/exit.json (dirfd >= 0) and to `exit_file` (when not
  * NULL), each atomically.  Both are tried; the first failure is returned. */
 int exit_report_save(const struct berth_exit_report *r, int dirfd, const char *exit_file, berth_error **err);
+/* A foreground run (berth is the init's parent): the report of `st`, taken
+ * now, kept in the state dir <rootfd>/<id> (`keep`) and written to
+ * `exit_file`.  The container has run: a failure here is a warning. */
+void exit_report_run(berth_context *ctx, const struct cgroup *cg, const struct berth_exit_status *st,
+                     const struct timespec *started, int rootfd, const char *id, bool keep,
+                     const char *exit_file);
 /* A stopped container's report from its state dir, once a monitor still
  * writing it is done; NULL when there is none.  The caller frees it with
  * exit_report_free(). */

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -165,6 +166,7 @@ static _Noreturn void monitor_child(struct monitor *m, int (*clone_fn)(void *, b
         /* Zombies must wait for us: a caller ignoring SIGCHLD would lose the status. */
         signal(SIGCHLD, SIG_DFL);
         signal(SIGPIPE, SIG_IGN);
+        prctl(PR_SET_NAME, "berth-monitor", 0, 0, 0); /* how ps(1) shows it */
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0) {
                 error_set(&err, errno, "monitor: create the start pipe");

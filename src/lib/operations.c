@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "container.h"
+#include "exit_report.h"
+#include "monitor.h"
 #include "notify.h"
 #include "hooks.h"
 #include "net.h"
@@ -71,8 +73,12 @@ int handle_destroy(struct handle *h, berth_error **err)
                 while (poll(&p, 1, KILL_WAIT_MS) < 0 && errno == EINTR)
                         ;
         }
-        if (h->st.cgroup) {
-                /* Without its own pid namespace the init's death does not end the others. */
+        /* A monitor reads the cgroup for its report: let it finish first. */
+        monitor_wait(h->dirfd);
+        /* Usually the cgroup is empty by now (the init's pid namespace died with
+         * it) and goes at once; a busy one still has processes: without its own
+         * pid namespace the init's death does not end the others. */
+        if (h->st.cgroup && cgroup_try_destroy(h->st.cgroup) < 0) {
                 cgroup_kill(h->st.cgroup, SIGKILL, NULL);
                 if (cgroup_destroy(h->st.cgroup, err) < 0)
                         return -1;
@@ -217,6 +223,7 @@ int berth_state_get(berth_context *ctx, const char *id, struct berth_state *stat
         state->status = h.status;
         state->pid = h.status == BERTH_STOPPED ? 0 : h.st.pid;
         state->annotations = steal_pointer(&h.st.annotations);
+        state->exit = h.status == BERTH_STOPPED ? exit_report_load(h.dirfd) : NULL;
         handle_close(&h);
         return 0;
 }
@@ -229,6 +236,7 @@ void berth_state_clear(struct berth_state *state)
         free(state->created);
         free(state->owner);
         strv_free(state->annotations);
+        exit_report_free(state->exit);
         memset(state, 0, sizeof *state);
 }
 
@@ -242,6 +250,9 @@ char *berth_state_json(const struct berth_state *state, bool pretty)
                           "id", state->id, "pid", state->pid, "status", berth_status_name(state->status),
                           "bundle", state->bundle, "rootfs", state->rootfs, "created", state->created,
                           "owner", state->owner, "annotations", ann);
+        /* berth's own, beside the OCI fields (README "Exit reports"). */
+        if (state->exit)
+                json_object_set_new(j, "berth", json_pack("{s:o}", "exit", exit_report_to_json(state->exit)));
         char *text = json_dumps(j, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT));
         json_decref(j);
         if (!text)

@@ -28,6 +28,8 @@
 #include "seccomp_filter.h"
 #include "sysctl.h"
 
+#include <seccomp.h>
+
 struct plan {
         berth_context *ctx;
         const char *id;
@@ -96,7 +98,8 @@ static int plan_checks(struct plan *p, struct net_launch *net, berth_error **err
                 return error_set(err, 0, "--preserve-fds: expected a non-negative number");
         if (!s->namespaces[NS_MNT].present)
                 return error_set(err, 0, "linux.namespaces: a mount namespace is required");
-        if (ns_check_paths(s, err) < 0 || sysctl_check_host(s, err) < 0 || net_prepare(net, p->ctx, s, err) < 0)
+        if (ns_check_paths(s, err) < 0 || sysctl_check_host(s, err) < 0 ||
+            net_prepare(net, p->ctx, s, err) < 0)
                 return -1;
         process_probe();
         return lsm_check(&s->process, s->mount_label, "", err);
@@ -110,18 +113,21 @@ static void plan_state(struct plan *p)
         p->phase = "state";
         if (access(p->ctx->root, F_OK) < 0)
                 step(p, "mkdir", "create the state root `%s` (0700)", p->ctx->root);
-        json_t *o = step(p, "mkdir", "create and lock `%s/%s` (0700): state.json, config.json (kept for exec)",
-                         p->ctx->root, p->id);
+        json_t *o =
+                step(p, "mkdir", "create and lock `%s/%s` (0700): state.json, config.json (kept for exec)",
+                     p->ctx->root, p->id);
         set_str(o, "path", p->ctx->root);
         if (!p->run) {
                 step(p, "mkfifo", "make `%s/%s/" EXEC_FIFO "`: the init waits on it until `berth start %s`",
                      p->ctx->root, p->id, p->id);
                 if (hooks_have(p->s->hooks, HOOK_START_CONTAINER) || hooks_have(p->s->hooks, HOOK_POSTSTART))
-                        step(p, "mkfifo", "make `%s/%s/" HOOKS_START_FIFO "`: `start` learns the hooks' outcome",
+                        step(p, "mkfifo",
+                             "make `%s/%s/" HOOKS_START_FIFO "`: `start` learns the hooks' outcome",
                              p->ctx->root, p->id);
         }
         if (c->notify_socket)
-                step(p, "notify", "bind a notify socket in `%s/%s/notify`, mounted at /run/notify in the container "
+                step(p, "notify",
+                     "bind a notify socket in `%s/%s/notify`, mounted at /run/notify in the container "
                      "(NOTIFY_SOCKET=/run/notify/notify.sock); READY=1 is passed on to `%s`",
                      p->ctx->root, p->id, c->notify_socket);
         if (c->console_socket)
@@ -138,8 +144,14 @@ static int plan_cg_write(void *data, const struct cg_target *t, const char *fiel
         _cleanup_free_ char *name = field ? xasprintf("%s.%s", t->prefix ? t->prefix : "", field) : NULL;
         /* The error cg_write would meet; create would stop there. */
         if (name && !cgroup_forecast_has(&p->cg, t->dir, file))
-                return error_set(err, 0, "%s: the %s controller has no `%s` on this host", name, t->controller,
-                                 file);
+                return error_set(err, 0, "%s: the %s controller has no `%s` on this host", name,
+                                 t->controller, file);
+        /* Past the spec's own rules, the device list is berth's additions (control.c). */
+        size_t rule;
+        if (field && sscanf(field, "devices[%zu]", &rule) == 1 && rule >= p->s->resources.n_devices) {
+                free(name);
+                name = xstrdup("added: a device every container gets, or one of linux.devices");
+        }
         json_t *o = step(p, "write", "write `%s` to %s/%s%s%s%s", value, dir, file, name ? " (" : "",
                          name ? name : "", name ? ")" : "");
         set_str(o, "path", dir);
@@ -156,8 +168,8 @@ static int plan_cg_bpf(void *data, const struct cg_target *t, const void *insns,
         (void)err;
         struct plan *p = data;
         const char *dir = cgroup_forecast_real(&p->cg, t->dir);
-        json_t *o = step(p, "bpf", "attach an eBPF device filter (%zu instructions, from %zu rules) to %s", count,
-                         n, dir);
+        json_t *o = step(p, "bpf", "attach an eBPF device filter (%zu instructions, from %zu rules) to %s",
+                         count, n, dir);
         set_str(o, "path", dir);
         json_object_set_new(o, "instructions", json_integer((json_int_t)count));
         return 0;
@@ -204,10 +216,12 @@ static void plan_cg_enable(struct plan *p, const struct cgroup_dir *d, const cha
                 _cleanup_free_ char *on = cg_read(level, "cgroup.subtree_control");
                 _cleanup_free_ char *add = avail ? missing_words(avail, on) : NULL;
                 if (!avail)
-                        step(p, "enable", "cgroup2: turn on every controller %s offers in its cgroup.subtree_control",
+                        step(p, "enable",
+                             "cgroup2: turn on every controller %s offers in its cgroup.subtree_control",
                              level);
                 else if (add)
-                        set_str(step(p, "enable", "cgroup2: write `%s` to %s/cgroup.subtree_control", add, level),
+                        set_str(step(p, "enable", "cgroup2: write `%s` to %s/cgroup.subtree_control", add,
+                                     level),
                                 "path", level);
                 if (full + q >= leaf)
                         break;
@@ -244,8 +258,10 @@ static int plan_cgroups(struct plan *p, berth_error **err)
         struct cg_plan cp = {.write = plan_cg_write, .attach_bpf = plan_cg_bpf, .data = p};
         struct cgroup none = {0};
         if (!p->cg.usable) {
-                step(p, "none", "no cgroup: uid %u may not create cgroups here, so the container runs in the "
-                     "caller's own cgroup, without limits", (unsigned)geteuid());
+                step(p, "none",
+                     "no cgroup: uid %u may not create cgroups here, so the container runs in the "
+                     "caller's own cgroup, without limits",
+                     (unsigned)geteuid());
                 if (cgroup_plan_set(&none, &s->resources, &cp, err) < 0) {
                         error_wrap(err, "no cgroup could be made for uid %u", (unsigned)geteuid());
                         return -1;
@@ -257,8 +273,9 @@ static int plan_cgroups(struct plan *p, berth_error **err)
         if (cgroup_plan_set(p->cg.probe, &s->resources, &cp, err) < 0 ||
             control_plan_devices(s, p->cg.probe, &cp, err) < 0)
                 return -1;
-        for (size_t i = 0; i < p->cg.n; i++)
-                step(p, "enter", "move the init into %s", p->cg.real_dirs[i]);
+        step(p, "enter",
+             "the init is born in its cgroup2 directory (CLONE_INTO_CGROUP) and joins the v1 ones "
+             "itself, before anything of the container runs");
         return 0;
 }
 
@@ -269,11 +286,14 @@ static void plan_namespace(struct plan *p, enum ns_type t, const struct net_laun
         const struct spec *s = p->s;
         const char *name = ns_spec_name(t);
         const struct net_config *nc = net->cfg;
-        const char *joined = t == NS_NET && nc ? nc->net_container : t == NS_IPC && nc ? nc->ipc_container : NULL;
+        const char *joined = t == NS_NET && nc   ? nc->net_container
+                             : t == NS_IPC && nc ? nc->ipc_container
+                                                 : NULL;
         json_t *o;
         if (joined) {
-                o = step(p, "join", "%s: join the namespace of container `%s`, entered by the parent before clone",
-                         name, joined);
+                o = step(p, "join",
+                         "%s: join the namespace of container `%s`, entered by the parent before clone", name,
+                         joined);
         } else if (s->namespaces[t].path) {
                 o = step(p, "join", "%s: join `%s`%s", name, s->namespaces[t].path,
                          t == NS_PID || t == NS_TIME ? ", entered by the parent for its children before clone"
@@ -283,8 +303,8 @@ static void plan_namespace(struct plan *p, enum ns_type t, const struct net_laun
                 bool offsets = t == NS_TIME && (s->time_monotonic.present || s->time_boottime.present);
                 o = step(p, "new", "%s: new%s", name,
                          t == NS_CGROUP ? " (unshared by the init once it is in its cgroup)"
-                         : offsets      ? " (made by the parent, its offsets written before the init enters it)"
-                                        : " (clone3)");
+                         : offsets ? " (made by the parent, its offsets written before the init enters it)"
+                                   : " (clone3)");
         } else {
                 o = step(p, "share", "%s: the caller's (none in linux.namespaces)", name);
         }
@@ -294,15 +314,16 @@ static void plan_namespace(struct plan *p, enum ns_type t, const struct net_laun
 static void plan_maps(struct plan *p, const char *file, const struct spec_idmap *m, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
-                json_t *o = step(p, "idmap", "write `%u %u %u` to /proc/<init>/%s", m[i].container_id, m[i].host_id,
-                                 m[i].size, file);
+                json_t *o = step(p, "idmap", "write `%u %u %u` to /proc/<init>/%s", m[i].container_id,
+                                 m[i].host_id, m[i].size, file);
                 set_str(o, "file", file);
         }
 }
 
 static void plan_namespaces(struct plan *p, const struct net_launch *net)
 {
-        static const enum ns_type order[] = {NS_USER, NS_MNT, NS_PID, NS_NET, NS_IPC, NS_UTS, NS_CGROUP, NS_TIME};
+        static const enum ns_type order[] = {NS_USER, NS_MNT, NS_PID,    NS_NET,
+                                             NS_IPC,  NS_UTS, NS_CGROUP, NS_TIME};
         const struct spec *s = p->s;
         p->phase = "namespaces";
         for (size_t i = 0; i < ARRAY_SIZE(order); i++)
@@ -334,15 +355,17 @@ static void plan_network(struct plan *p, const struct net_config *c)
                 return;
         p->phase = "network";
         if (c->mode == NET_MODE_BRIDGE) {
-                json_t *o = step(p, "veth", "create a veth pair: the host end `vb` + 8 hex digits in bridge `%s`, "
-                                 "`%s` inside the init's network namespace", c->bridge, c->ifname);
+                json_t *o = step(p, "veth",
+                                 "create a veth pair: the host end `vb` + 8 hex digits in bridge `%s`, "
+                                 "`%s` inside the init's network namespace",
+                                 c->bridge, c->ifname);
                 set_str(o, "bridge", c->bridge);
                 set_str(o, "ifname", c->ifname);
                 if (c->mtu)
                         step(p, "mtu", "MTU %u on both ends", c->mtu);
                 if (c->has_mac)
-                        step(p, "mac", "MAC %02x:%02x:%02x:%02x:%02x:%02x inside", c->mac[0], c->mac[1], c->mac[2],
-                             c->mac[3], c->mac[4], c->mac[5]);
+                        step(p, "mac", "MAC %02x:%02x:%02x:%02x:%02x:%02x inside", c->mac[0], c->mac[1],
+                             c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
         }
         step(p, "up", "bring up `lo`%s%s", c->mode == NET_MODE_BRIDGE ? " and " : "",
              c->mode == NET_MODE_BRIDGE ? c->ifname : "");
@@ -358,10 +381,11 @@ static void plan_network(struct plan *p, const struct net_config *c)
 
 static const char *rlimit_name(int resource)
 {
-        static const char *const names[] = {"RLIMIT_CPU",     "RLIMIT_FSIZE",  "RLIMIT_DATA",       "RLIMIT_STACK",
-                                            "RLIMIT_CORE",    "RLIMIT_RSS",    "RLIMIT_NPROC",      "RLIMIT_NOFILE",
-                                            "RLIMIT_MEMLOCK", "RLIMIT_AS",     "RLIMIT_LOCKS",      "RLIMIT_SIGPENDING",
-                                            "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO",     "RLIMIT_RTTIME"};
+        static const char *const names[] = {
+                "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+                "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+                "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+                "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
         return resource >= 0 && (size_t)resource < ARRAY_SIZE(names) ? names[resource] : "RLIMIT_?";
 }
 
@@ -373,9 +397,10 @@ static void plan_init(struct plan *p)
         p->phase = "init";
         for (size_t i = 0; i < s->n_mounts; i++)
                 if (s->mounts[i].idmap)
-                        step(p, "idmap", "mounts[%zu]: the parent clones `%s` (open_tree%s) and id-maps it with %s; "
-                             "the init attaches it", i, s->mounts[i].source,
-                             s->mounts[i].recursive_idmap ? ", recursively" : "",
+                        step(p, "idmap",
+                             "mounts[%zu]: the parent clones `%s` (open_tree%s) and id-maps it with %s; "
+                             "the init attaches it",
+                             i, s->mounts[i].source, s->mounts[i].recursive_idmap ? ", recursively" : "",
                              s->mounts[i].n_uid_mappings ? "a user namespace of the mount's own mappings"
                                                          : "the container's user namespace");
         step(p, "setsid", "become non-dumpable, start a new session");
@@ -407,8 +432,8 @@ static bool is_bind(const struct spec_mount *m)
         return (m->flags & MS_BIND) || (m->type && strcmp(m->type, "bind") == 0);
 }
 
-static const unsigned long SETTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
-                                      MS_RELATIME | MS_STRICTATIME;
+static const unsigned long SETTABLE = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                      MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
 
 /* Whether the destination is in the image now (else it is created: a file for a file source). */
 static bool in_rootfs(const struct spec *s, const char *path)
@@ -430,7 +455,8 @@ static char *mount_how(const struct plan *p, const struct spec_mount *m, const c
                 return xasprintf("attach the id-mapped tree of `%s` (move_mount)", m->source);
         if (is_bind(m)) {
                 bool remount = ((m->flags | m->clear_flags) & SETTABLE) != 0;
-                return xasprintf("bind `%s`%s%s%s", m->source, (m->flags & MS_REC) ? " with its submounts" : "",
+                return xasprintf("bind `%s`%s%s%s", m->source,
+                                 (m->flags & MS_REC) ? " with its submounts" : "",
                                  remount ? ", then remount the bind with " : "", remount ? flags : "");
         }
         if (strcmp(m->type, "cgroup") == 0) {
@@ -438,22 +464,26 @@ static char *mount_how(const struct plan *p, const struct spec_mount *m, const c
                 if (!cg || cg->n == 0)
                         return xstrdup("bind the host's /sys/fs/cgroup (no cgroup of its own)");
                 if (cg->n == 1 && cg->dirs[0].v2 && strcmp(cg->dirs[0].mount, "/sys/fs/cgroup") == 0)
-                        return xasprintf("mount cgroup2 (%s)%s", flags,
-                                         p->userns && !s->namespaces[NS_CGROUP].present
-                                                 ? "; the kernel refuses it in a user namespace without a cgroup "
-                                                   "namespace: then a bind of the container's cgroup"
-                                                 : "");
-                return xasprintf("mount a tmpfs (mode=755) holding a bind of the container's directory in each of "
-                                 "the %zu hierarchies, named as on the host (%s)",
-                                 cg->n, flags);
+                        return xasprintf(
+                                "mount cgroup2 (%s)%s", flags,
+                                p->userns && !s->namespaces[NS_CGROUP].present
+                                        ? "; the kernel refuses it in a user namespace without a cgroup "
+                                          "namespace: then a bind of the container's cgroup"
+                                        : "");
+                return xasprintf(
+                        "mount a tmpfs (mode=755) holding a bind of the container's directory in each of "
+                        "the %zu hierarchies, named as on the host (%s)",
+                        cg->n, flags);
         }
         if (p->userns && strcmp(m->type, "sysfs") == 0 && !own_net)
-                return xasprintf("bind the host's /sys with its submounts%s (a user namespace may mount sysfs only "
-                                 "with a network namespace of its own)",
-                                 (m->flags & MS_RDONLY) ? ", read-only throughout" : "");
+                return xasprintf(
+                        "bind the host's /sys with its submounts%s (a user namespace may mount sysfs only "
+                        "with a network namespace of its own)",
+                        (m->flags & MS_RDONLY) ? ", read-only throughout" : "");
         if (p->userns && strcmp(m->type, "mqueue") == 0 && !own_ipc)
-                return xstrdup("bind the host's /dev/mqueue (a user namespace may mount mqueue only with an IPC "
-                               "namespace of its own)");
+                return xstrdup(
+                        "bind the host's /dev/mqueue (a user namespace may mount mqueue only with an IPC "
+                        "namespace of its own)");
         return xasprintf("mount %s `%s` with %s%s%s%s", m->type, m->source ? m->source : m->type, flags,
                          m->data ? ", data `" : "", m->data ? m->data : "", m->data ? "`" : "");
 }
@@ -478,8 +508,10 @@ static void plan_mount(struct plan *p, size_t i)
                      m->destination, (m->flags & MS_RDONLY) ? ", then make it read-only" : "");
         if (m->rec_attr_set || m->rec_attr_clear) {
                 _cleanup_free_ char *attrs = plan_mount_attrs(m->rec_attr_set, m->rec_attr_clear);
-                set_str(step(p, "setattr", "mounts[%zu] %s: %s on every mount of the tree (mount_setattr "
-                             "AT_RECURSIVE)", i, m->destination, attrs),
+                set_str(step(p, "setattr",
+                             "mounts[%zu] %s: %s on every mount of the tree (mount_setattr "
+                             "AT_RECURSIVE)",
+                             i, m->destination, attrs),
                         "attributes", attrs);
         }
         const char *prop = plan_propagation_name(m->propagation);
@@ -507,9 +539,11 @@ static void plan_devices(struct plan *p)
         }
         for (size_t i = 0; i < s->n_devices; i++) {
                 const struct spec_device *d = &s->devices[i];
-                json_t *o = step(p, "device", "linux.devices[%zu] %s: %s, type %c %" PRId64 ":%" PRId64
-                                 ", mode %04o, owner %d:%d", i, d->path, d->type == 'p' ? "mkfifo" : how, d->type,
-                                 d->major, d->minor, d->has_mode ? (unsigned)(d->file_mode & 07777) : 0666u,
+                json_t *o = step(p, "device",
+                                 "linux.devices[%zu] %s: %s, type %c %" PRId64 ":%" PRId64
+                                 ", mode %04o, owner %d:%d",
+                                 i, d->path, d->type == 'p' ? "mkfifo" : how, d->type, d->major, d->minor,
+                                 d->has_mode ? (unsigned)(d->file_mode & 07777) : 0666u,
                                  d->has_uid ? (int)d->uid : 0, d->has_gid ? (int)d->gid : 0);
                 set_str(o, "path", d->path);
         }
@@ -556,7 +590,7 @@ static void plan_protect(struct plan *p)
         for (size_t i = 0; s->readonly_paths && s->readonly_paths[i]; i++)
                 step(p, "readonly", "read-only %s: %s", s->readonly_paths[i],
                      path_kind(s, s->readonly_paths[i]) ? "bind it over itself and make the tree read-only"
-                                                         : "not there: skipped");
+                                                        : "not there: skipped");
 }
 
 static void plan_rootfs(struct plan *p)
@@ -575,7 +609,8 @@ static void plan_rootfs(struct plan *p)
         unsigned long first = (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop;
         step(p, "propagation", "make / %s (host mounts still arrive, none of ours leave)",
              plan_propagation_name(first));
-        set_str(step(p, "bind", "bind the rootfs `%s` onto itself with its submounts (pivot_root wants a mount)",
+        set_str(step(p, "bind",
+                     "bind the rootfs `%s` onto itself with its submounts (pivot_root wants a mount)",
                      s->root_path),
                 "path", s->root_path);
         for (size_t i = 0; i < s->n_mounts; i++)
@@ -587,8 +622,9 @@ static void plan_rootfs(struct plan *p)
         plan_hooks(p, HOOK_CREATE_RUNTIME, "in the runtime's namespaces, mounts made");
         plan_hooks(p, HOOK_CREATE_CONTAINER, "in the container's namespaces, before pivot_root");
         plan_protect(p);
-        step(p, "pivot", p->o->create.no_pivot ? "move the rootfs to / and chroot (--no-pivot)"
-                                               : "pivot_root into the rootfs and detach the old root");
+        step(p, "pivot",
+             p->o->create.no_pivot ? "move the rootfs to / and chroot (--no-pivot)"
+                                   : "pivot_root into the rootfs and detach the old root");
         if (prop & (MS_SHARED | MS_UNBINDABLE))
                 step(p, "propagation", "make / %s (linux.rootfsPropagation)", plan_propagation_name(prop));
         if (s->root_readonly)
@@ -655,16 +691,24 @@ static int plan_seccomp(struct plan *p, berth_error **err)
         _cleanup_free_ char *cache = seccomp_filter_cache_name(sc);
         _cleanup_free_ char *cache_path = xasprintf("%s/" SECCOMP_CACHE_DIR "/%s", p->ctx->root, cache);
         bool cached = access(cache_path, F_OK) == 0;
-        json_t *o = step(p, "seccomp",
-                         "seccomp: default %s, %zu rules over %zu syscall names (%zu unknown to libseccomp, "
-                         "skipped), %zu BPF instructions for %zu architecture(s) and the native one; cache `%s` %s; "
-                         "loaded %s",
-                         seccomp_action_name(sc->default_action), sc->n_rules, names, unknown, copy.prog_len,
-                         sc->n_arches, cache_path, cached ? "present (used)" : "absent (written at create)",
-                         sc->notify ? "before `ready`, its listener sent to listenerPath"
-                         : seccomp_early(&p->s->process)
-                                 ? "before the user and capability changes (no no_new_privs, no CAP_SYS_ADMIN)"
-                                 : "last, right before execve");
+        _cleanup_free_ char *arch_list = xstrdup(seccomp_arch_name(seccomp_arch_native()));
+        for (size_t i = 0; i < sc->n_arches; i++) {
+                if (sc->arches[i] == seccomp_arch_native())
+                        continue;
+                char *t = xasprintf("%s %s", arch_list, seccomp_arch_name(sc->arches[i]));
+                free(arch_list);
+                arch_list = t;
+        }
+        json_t *o =
+                step(p, "seccomp",
+                     "seccomp: default %s, %zu rules over %zu syscall names (%zu unknown to libseccomp, "
+                     "skipped), %zu BPF instructions for %s; cache `%s` %s; loaded %s",
+                     seccomp_action_name(sc->default_action), sc->n_rules, names, unknown, copy.prog_len,
+                     arch_list, cache_path, cached ? "present (used)" : "absent (written at create)",
+                     sc->notify ? "before `ready`, its listener sent to listenerPath"
+                     : seccomp_early(&p->s->process)
+                             ? "before the user and capability changes (no no_new_privs, no CAP_SYS_ADMIN)"
+                             : "last, right before execve");
         set_str(o, "defaultAction", seccomp_action_name(sc->default_action));
         json_t *arches = json_array();
         for (size_t i = 0; i < sc->n_arches; i++)
@@ -690,8 +734,8 @@ static void plan_user(struct plan *p)
         json_t *gids = json_array();
         for (size_t i = 0; i < pr->user.n_additional_gids; i++)
                 json_array_append_new(gids, json_integer(pr->user.additional_gids[i]));
-        json_t *o = step(p, "user", "user %u, group %u, %zu additional groups, umask %04o", (unsigned)pr->user.uid,
-                         (unsigned)pr->user.gid, pr->user.n_additional_gids,
+        json_t *o = step(p, "user", "user %u, group %u, %zu additional groups, umask %04o",
+                         (unsigned)pr->user.uid, (unsigned)pr->user.gid, pr->user.n_additional_gids,
                          pr->user.has_umask ? (unsigned)pr->user.umask : 022u);
         json_object_set_new(o, "uid", json_integer(pr->user.uid));
         json_object_set_new(o, "gid", json_integer(pr->user.gid));
@@ -704,8 +748,10 @@ static int plan_process(struct plan *p, berth_error **err)
         const struct berth_create_options *c = &p->o->create;
         p->phase = "process";
         if (s->process.terminal)
-                step(p, "terminal", "a terminal from the container's devpts, on /dev/console and fds 0-2; the master %s",
-                     c->console_socket ? "goes to the console socket" : "is proxied by berth in the foreground");
+                step(p, "terminal",
+                     "a terminal from the container's devpts, on /dev/console and fds 0-2; the master %s",
+                     c->console_socket ? "goes to the console socket"
+                                       : "is proxied by berth in the foreground");
         step(p, "cwd", "chdir %s (resolved inside the container)", s->process.cwd);
         plan_user(p);
         plan_caps(p);
@@ -719,8 +765,8 @@ static int plan_process(struct plan *p, berth_error **err)
                 return -1;
         int keep = c->listen_fds + c->preserve_fds;
         step(p, "fds", "close every fd but 0-2%s", keep ? " and the preserved ones" : "");
-        json_t *o = step(p, "exec", "execve %s (%zu arguments, %zu environment variables)", s->process.args[0],
-                         strv_len(s->process.args), strv_len(s->process.env));
+        json_t *o = step(p, "exec", "execve %s (%zu arguments, %zu environment variables)",
+                         s->process.args[0], strv_len(s->process.args), strv_len(s->process.env));
         json_object_set_new(o, "args", jstrv(s->process.args));
         json_object_set_new(o, "env", jstrv(s->process.env));
         return 0;
@@ -773,7 +819,8 @@ static char *plan_text(const json_t *doc)
         if (!f)
                 abort();
         fprintf(f, "plan of `berth %s %s` (bundle %s); nothing was done\n",
-                json_string_value(json_object_get(doc, "command")), json_string_value(json_object_get(doc, "id")),
+                json_string_value(json_object_get(doc, "command")),
+                json_string_value(json_object_get(doc, "id")),
                 json_string_value(json_object_get(doc, "bundle")));
         const char *phase = "";
         size_t i;

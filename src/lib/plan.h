@@ -11,13 +11,13 @@
  * directories the nearest one that exists now: the plan-mode writers
  * (cgroup_backend.h) read there what they would read in the new one. */
 struct cgroup_forecast {
-        struct cgroup *real;      /* the directories create would use */
-        struct cgroup *probe;     /* the same hierarchies, at existing directories */
-        char **real_dirs;         /* full host paths, `n` of each */
+        struct cgroup *real;  /* the directories create would use */
+        struct cgroup *probe; /* the same hierarchies, at existing directories */
+        char **real_dirs;     /* full host paths, `n` of each */
         char **probe_dirs;
-        bool *probe_is_root;      /* the probe is the root of its hierarchy */
+        bool *probe_is_root; /* the probe is the root of its hierarchy */
         size_t n;
-        bool usable;              /* the caller may create them (else: rootless, no cgroup) */
+        bool usable; /* the caller may create them (else: rootless, no cgroup) */
 };
 
 /* From /proc/self/cgroup and /proc/self/mountinfo, as cgroup_create() would. */

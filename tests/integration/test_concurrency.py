@@ -5,8 +5,8 @@ wins, a start and a delete each see the other as done or not begun, and the
 losers fail with a clear error — never a crash, a half-removed container or
 a leftover.
 
-The commands of a race are released together: each is a shell blocked on
-opening a fifo for reading, and the test opens and closes its writing end."""
+The commands of a race are released together: each is a shell blocked
+reading its line from one pipe, and the test writes all the lines at once."""
 
 import json
 import os
@@ -21,22 +21,24 @@ ROUNDS = 4  # each race is run this many times, to meet several interleavings
 
 
 class Race:
-    """Commands that start at the same moment; .results after .go()."""
+    """Commands that start at the same moment; .go() returns their results."""
 
     def __init__(self, berth, tmp_path):
         self.berth = berth
-        self.fifo = tmp_path / f"go{len(list(tmp_path.iterdir()))}"
-        os.mkfifo(self.fifo)
+        self.r, self.w = os.pipe()
         self.procs = []
 
     def add(self, args):
         out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        argv = ["sh", "-c", f': < {self.fifo}; exec "$@"', "sh", *self.berth.cmd(args)]
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        # Each waits for its line on the pipe (its stdin), then becomes berth.
+        argv = ["sh", "-c", 'read go; exec "$@" </dev/null', "sh", *self.berth.cmd(args)]
+        p = subprocess.Popen(argv, stdin=self.r, stdout=out, stderr=err)
         self.procs.append((args, p, out, err))
 
     def go(self):
-        os.close(os.open(self.fifo, os.O_WRONLY))  # every reader sees EOF at once
+        os.write(self.w, b"\n" * len(self.procs))  # one write releases them all
+        os.close(self.w)
+        os.close(self.r)
         results = []
         for args, p, out, err in self.procs:
             p.wait(timeout=TIMEOUT)
