@@ -27,7 +27,7 @@ LIBCYCLES := $(BUILD)/tests/libberth-cycles
 PYTEST  := /usr/bin/python3 -m pytest
 TESTS   ?= tests/integration
 
-.PHONY: all asan unit integration conformance load fuzz analyze check check-plain check-asan demo setup \
+.PHONY: all asan unit integration conformance clients check-clients load fuzz analyze check check-plain check-asan demo setup \
         clean format bench
 
 all: $(BUILD)/berth $(BUILD)/libberth.so $(BUILD)/libberth.a $(UNIT_BIN) $(LIBTEST) $(LIBCYCLES)
@@ -82,6 +82,13 @@ integration: all
 conformance: all
 	$(PYENV) $(PYTEST) -q tests/conformance
 
+# Docker, containerd (ctr + the runc v2 shim) and Podman running containers on
+# berth, each engine started privately by the tests (tests/clients, docs/engines.md).
+clients: $(BUILD)/berth
+	$(PYENV) $(PYTEST) -q tests/clients
+
+check-clients: clients
+
 # The full load figures (make check runs 50 cycles and 30 containers alive).
 LOAD_CYCLES ?= 500
 LOAD_ALIVE ?= 200
@@ -99,7 +106,7 @@ analyze:
 	exit $$fail
 
 check-plain:
-	$(MAKE) unit integration conformance
+	$(MAKE) unit integration conformance clients
 
 # Every sanitizer report, a leak included, lands in SAN_LOGS and fails the run
 # (tests that expect berth to fail would not notice its exit status alone).
@@ -108,7 +115,7 @@ check-asan:
 	rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
 	ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(SAN_LOGS)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOGS)/ubsan \
-		$(MAKE) $(ASAN_VARS) unit integration conformance; s=$$?; \
+		$(MAKE) $(ASAN_VARS) unit integration conformance clients; s=$$?; \
 	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
 		echo "== sanitizer reports in $(SAN_LOGS):"; cat $(SAN_LOGS)/*; exit 1; fi; \
 	exit $$s

@@ -116,7 +116,7 @@ struct berth_exit_status {
 struct berth_exit_report {
         struct berth_exit_status status;
         int64_t peak_memory; /* bytes (memory.peak, v1 memory.max_usage_in_bytes); -1 when unknown */
-        int64_t cpu_time_ns; /* of all its processes (cpu.stat usage_usec, v1 cpuacct.usage); -1 when unknown */
+        int64_t cpu_time_ns; /* all its processes' (cpu.stat usage_usec, v1 cpuacct.usage); -1 unknown */
         char *started_at;    /* RFC 3339: when its program was started; NULL when it never was */
         char *finished_at;   /* RFC 3339: when the init ended */
 };

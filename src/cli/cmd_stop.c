@@ -17,7 +17,8 @@ struct stop_args {
 };
 
 static const struct cli_option stop_options[] = {
-        {"timeout", OPT_TIMEOUT, "N", "seconds to wait for the init after the signal (default 10; 0: kill at once)"},
+        {"timeout", OPT_TIMEOUT, "N",
+         "seconds to wait for the init after the signal (default 10; 0: kill at once)"},
         {"signal", OPT_SIGNAL, "SIG", "the signal to stop with, a name or number (default SIGTERM)"},
         {NULL, 0, NULL, NULL},
 };
@@ -30,14 +31,16 @@ static int stop_set_option(struct cli *cli, void *opts, int val, const char *arg
 
         if (val == OPT_SIGNAL) {
                 a->signal = cli_parse_signal(arg);
-                return a->signal > 0 ? 0 : cli_usage_error(cli, "stop", "stop: --signal: unknown signal `%s`", arg);
+                return a->signal > 0
+                               ? 0
+                               : cli_usage_error(cli, "stop", "stop: --signal: unknown signal `%s`", arg);
         }
         errno = 0;
         v = strtoul(arg, &end, 10);
         /* The wait is in milliseconds and must fit an unsigned. */
         if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 || v > UINT_MAX / 1000)
-                return cli_usage_error(cli, "stop", "stop: --timeout: expected a whole number of seconds, got `%s`",
-                                       arg);
+                return cli_usage_error(cli, "stop",
+                                       "stop: --timeout: expected a whole number of seconds, got `%s`", arg);
         a->timeout_s = (unsigned)v;
         return 0;
 }
@@ -63,7 +66,8 @@ static int stop_main(struct cli *cli, int argc, char **argv)
 const struct cli_command cli_cmd_stop = {
         .name = "stop",
         .args = "ID",
-        .summary = "Stop a container: send SIGNAL, wait up to --timeout, then kill every process in its cgroup.",
+        .summary =
+                "Stop a container: send SIGNAL, wait up to --timeout, then kill every process in its cgroup.",
         .min_args = 1,
         .max_args = 1,
         .options = stop_options,

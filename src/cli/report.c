@@ -12,7 +12,7 @@ int cli_parse_format(struct cli *cli, const char *cmd, const char *arg, enum ber
         else if (strcmp(arg, "json") == 0)
                 *out = BERTH_FORMAT_JSON;
         else
-                return cli_usage_error(cli, cmd, "--format: expected `text` or `json`, got `%s`", arg);
+                return cli_usage_error(cli, cmd, "%s: --format: expected `text` or `json`, got `%s`", cmd, arg);
         return 0;
 }
 

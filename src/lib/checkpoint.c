@@ -81,19 +81,19 @@ static void common_args(struct argv *a, const struct berth_checkpoint_options *o
         argf(a, "--log-file=%s", log);
         arg(a, "-v4");
         argf(a, "--manage-cgroups=%s", o->manage_cgroups_mode ? o->manage_cgroups_mode : "soft");
-        static const struct {
-                size_t off;
+        const struct {
+                bool on;
                 const char *flag;
         } flags[] = {
-                {offsetof(struct berth_checkpoint_options, tcp_established), "--tcp-established"},
-                {offsetof(struct berth_checkpoint_options, ext_unix_sk), "--ext-unix-sk"},
-                {offsetof(struct berth_checkpoint_options, shell_job), "--shell-job"},
-                {offsetof(struct berth_checkpoint_options, file_locks), "--file-locks"},
-                {offsetof(struct berth_checkpoint_options, auto_dedup), "--auto-dedup"},
-                {offsetof(struct berth_checkpoint_options, lazy_pages), "--lazy-pages"},
+                {o->tcp_established, "--tcp-established"},
+                {o->ext_unix_sk, "--ext-unix-sk"},
+                {o->shell_job, "--shell-job"},
+                {o->file_locks, "--file-locks"},
+                {o->auto_dedup, "--auto-dedup"},
+                {o->lazy_pages, "--lazy-pages"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
-                if (*(const bool *)((const char *)o + flags[i].off))
+                if (flags[i].on)
                         arg(a, flags[i].flag);
         for (size_t i = 0; o->empty_ns && o->empty_ns[i]; i++)
                 argf(a, "--empty-ns=%s", o->empty_ns[i]);

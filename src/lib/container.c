@@ -176,11 +176,12 @@ static int init_setup(struct launch *l, berth_error **err)
         const struct spec *s = l->s;
         /* Detached id-mapped mounts come first; unused ones close at exec. */
         _cleanup_free_ int *idmap_fds = NULL;
-        /* First of all, and while still the caller's root: join the cgroup. */
-        if (l->cg && cgroup_enter_self(l->cg, l->born_in_v2, err) < 0)
-                return -1;
         if (idmap_receive_mounts(s, l->sync[1], &idmap_fds, err) < 0 ||
             sync_expect(l->sync[1], SYNC_GO_SETUP, err) < 0)
+                return -1;
+        /* First of all, and while still the caller's root: join the cgroup
+         * (after GO_SETUP, so that a failure finds the parent reading). */
+        if (l->cg && cgroup_enter_self(l->cg, l->born_in_v2, err) < 0)
                 return -1;
         /* A rootless init was left dumpable for its id maps (launch_clone). */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -525,7 +526,8 @@ static int launch_clone_cb(void *data, berth_error **err)
  * clone, so that it is the init's parent (monitor.h). */
 static int launch_clone_monitored(struct launch *l, berth_error **err)
 {
-        l->mon = monitor_new(l->cg, l->dirfd, l->opts.exit_file, 3 + l->opts.listen_fds + l->opts.preserve_fds);
+        l->mon = monitor_new(l->cg, l->dirfd, l->opts.exit_file,
+                             3 + l->opts.listen_fds + l->opts.preserve_fds);
         if (monitor_clone(l->mon, launch_clone_cb, l, &l->pid, &l->pidfd, err) < 0)
                 return -1;
         /* What launch_clone closed in the monitor after the clone. */
@@ -716,7 +718,8 @@ static int run_started(struct launch *l, const struct berth_run_options *o, int 
         status->oom_killed = cgroup_oom_kills(l->cg) > 0;
         ctx_debug(l->ctx, "container %s: exited with %d", l->id, status->exit_code);
         if (report)
-                exit_report_run(l->ctx, l->cg, status, &started, l->rootfd, l->id, o->keep, l->opts.exit_file);
+                exit_report_run(l->ctx, l->cg, status, &started, l->rootfd, l->id, o->keep,
+                                l->opts.exit_file);
         return o->keep ? 0 : run_remove(l->ctx, l->id, err);
 }
 

@@ -32,8 +32,17 @@ static int make_node(int dirfd, const char *name, const char *path, mode_t mode,
                         return error_set(err, errno, "chmod `%s`", path);
                 return 0;
         }
-        if (errno == EEXIST)
-                return 0;
+        if (errno == EEXIST) {
+                /* config-linux.md: a file at the path that is not this device is an
+                 * error.  The same node is not (Docker lists /dev/null and the like
+                 * for privileged containers), nor a symlink (berth's /dev/ptmx). */
+                struct stat st;
+                if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    (S_ISLNK(st.st_mode) ||
+                     ((st.st_mode & S_IFMT) == (mode & S_IFMT) && (S_ISFIFO(mode) || st.st_rdev == dev))))
+                        return 0;
+                return error_set(err, EEXIST, "mknod `%s`: something else is already there", path);
+        }
         if (errno != EPERM || (!S_ISCHR(mode) && !S_ISBLK(mode)))
                 return error_set(err, errno, "mknod `%s`", path);
         _cleanup_close_ int f = openat(dirfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);

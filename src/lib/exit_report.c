@@ -8,45 +8,45 @@
 #include "hooks.h"
 #include "monitor.h"
 
-/* The directory of the hierarchy that holds `controller`: the v1 one naming
- * it, else cgroup2 (where `file` must exist); NULL when neither does. */
-static char *counter_dir(const struct cgroup *cg, const char *controller, const char *v2_file)
+/* The directory of the hierarchy that holds `controller`, as for the
+ * resources: the v1 one naming it, else cgroup2 (*v2); NULL for neither. */
+static char *counter_dir(const struct cgroup *cg, const char *controller, bool *v2)
 {
-        for (size_t i = 0; cg && i < cg->n; i++)
+        const struct cgroup_dir *found = NULL;
+        for (size_t i = 0; cg && i < cg->n && !found; i++)
                 if (!cg->dirs[i].v2 && cgroup_dir_has_controller(&cg->dirs[i], controller))
-                        return cgroup_dir_path(&cg->dirs[i]);
-        for (size_t i = 0; cg && i < cg->n; i++) {
-                if (!cg->dirs[i].v2)
-                        continue;
-                char *dir = cgroup_dir_path(&cg->dirs[i]);
-                if (cg_exists(dir, v2_file))
-                        return dir;
-                free(dir);
-        }
-        return NULL;
+                        found = &cg->dirs[i];
+        for (size_t i = 0; cg && i < cg->n && !found; i++)
+                if (cg->dirs[i].v2)
+                        found = &cg->dirs[i];
+        if (!found)
+                return NULL;
+        *v2 = found->v2;
+        return cgroup_dir_path(found);
 }
 
 int64_t exit_report_peak_memory(const struct cgroup *cg)
 {
-        _cleanup_free_ char *dir = counter_dir(cg, "memory", "memory.peak");
-        if (!dir)
-                return -1;
+        bool v2;
+        _cleanup_free_ char *dir = counter_dir(cg, "memory", &v2);
         uint64_t v;
-        /* A cgroup2 directory has no `memory.` files without the controller. */
-        bool v2 = cg_exists(dir, "memory.peak");
-        if (cg_read_u64(dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes", &v) < 0 || v > INT64_MAX)
+        /* (A cgroup2 directory without the memory controller has no memory.peak.) */
+        if (!dir || cg_read_u64(dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes", &v) < 0 ||
+            v > INT64_MAX)
                 return -1;
         return (int64_t)v;
 }
 
 int64_t exit_report_cpu_time(const struct cgroup *cg)
 {
-        _cleanup_free_ char *dir = counter_dir(cg, "cpuacct", "cpu.stat");
+        bool v2;
+        _cleanup_free_ char *dir = counter_dir(cg, "cpuacct", &v2);
+        uint64_t v;
         if (!dir)
                 return -1;
-        uint64_t v;
-        if (cg_read_u64(dir, "cpuacct.usage", &v) == 0)
-                return v > INT64_MAX ? -1 : (int64_t)v;
+        if (!v2)
+                return cg_read_u64(dir, "cpuacct.usage", &v) < 0 || v > INT64_MAX ? -1 : (int64_t)v;
+        /* cpu.stat's usage is there with or without the cpu controller. */
         _cleanup_free_ char *stat = cg_read(dir, "cpu.stat");
         if (!stat || !cg_keyed(stat, "usage_usec", &v) || v > INT64_MAX / 1000)
                 return -1;
@@ -122,7 +122,8 @@ void exit_report_run(berth_context *ctx, const struct cgroup *cg, const struct b
         clock_gettime(CLOCK_REALTIME, &finished);
         struct berth_exit_report r;
         exit_report_collect(&r, st, cg, started, &finished);
-        _cleanup_close_ int dirfd = keep ? openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        _cleanup_close_ int dirfd =
+                keep ? openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
         _cleanup_error_ berth_error *err = NULL;
         if (exit_report_save(&r, dirfd, exit_file, &err) < 0) {
                 _cleanup_free_ char *text = error_text(err);

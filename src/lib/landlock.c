@@ -51,8 +51,8 @@ static int parse_paths(const char *key, const char *value, char ***out, berth_er
         for (char *save, *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
                 if (p[0] != '/') {
                         strv_free(v);
-                        return error_set(err, 0, "%s: expected absolute paths separated by `:`, got `%s`", key,
-                                         p);
+                        return error_set(err, 0, "%s: expected absolute paths separated by `:`, got `%s`",
+                                         key, p);
                 }
                 strv_push(&v, &n, p);
         }
@@ -120,9 +120,10 @@ int landlock_check(berth_context *ctx, const struct landlock_config *c, bool ign
                 return 0;
         }
         if (!ignore_unsupported)
-                return error_set(err, -abi,
-                                 "berth.landlock: this kernel cannot apply Landlock rules (--ignore-unsupported "
-                                 "runs the container without them)");
+                return error_set(
+                        err, -abi,
+                        "berth.landlock: this kernel cannot apply Landlock rules (--ignore-unsupported "
+                        "runs the container without them)");
         ctx_warn(ctx, "berth.landlock: this kernel cannot apply Landlock rules (%s): running without them",
                  strerror(-abi));
         return 0;
@@ -147,7 +148,10 @@ static int add_path(int ruleset, const char *key, const char *path, uint64_t rig
         return 0;
 }
 
-int landlock_apply(const struct landlock_config *c, berth_error **err)
+/* The ruleset landlock_build made, until landlock_restrict enforces it. */
+static int ruleset_fd = -1;
+
+int landlock_build(const struct landlock_config *c, berth_error **err)
 {
         if (!c)
                 return 0;
@@ -165,8 +169,19 @@ int landlock_apply(const struct landlock_config *c, berth_error **err)
         for (size_t i = 0; c->rw[i]; i++)
                 if (add_path(ruleset, LANDLOCK_ANN_RW, c->rw[i], all, err) < 0)
                         return -1;
-        /* The caller has no_new_privs or CAP_SYS_ADMIN here (process.c orders it). */
-        if (sys_landlock_restrict_self(ruleset, 0) < 0)
-                return error_set(err, errno, "berth.landlock: restrict the process");
+        cleanup_close_(&ruleset_fd);
+        ruleset_fd = steal_fd(&ruleset);
         return 0;
+}
+
+int landlock_restrict(berth_error **err)
+{
+        if (ruleset_fd < 0)
+                return 0;
+        /* The caller has no_new_privs or CAP_SYS_ADMIN here (process.c orders it). */
+        int r = sys_landlock_restrict_self(ruleset_fd, 0);
+        int e = errno;
+        close(ruleset_fd);
+        ruleset_fd = -1;
+        return r < 0 ? error_set(err, e, "berth.landlock: restrict the process") : 0;
 }

@@ -34,10 +34,13 @@ int landlock_abi(void);
 int landlock_check(berth_context *ctx, const struct landlock_config *c, bool ignore_unsupported,
                    berth_error **err);
 
-/* Container process, inside its root (after pivot_root), in its last steps:
- * open each path, build the ruleset, restrict itself.  Does nothing for NULL,
- * nor when the kernel has no Landlock (landlock_check decided that already). */
-int landlock_apply(const struct landlock_config *c, berth_error **err);
+/* Container process, inside its root (after pivot_root), before it reports
+ * ready (so that a missing path fails create): open each path and build the
+ * ruleset.  Does nothing for NULL, nor when the kernel has no Landlock
+ * (landlock_check decided that already). */
+int landlock_build(const struct landlock_config *c, berth_error **err);
+/* Then, in its last steps: enforce it on itself (nothing when none was built). */
+int landlock_restrict(berth_error **err);
 
 /* The filesystem rights of an ABI version (exposed for unit tests), and the
  * read-only ones among them. */

@@ -41,4 +41,11 @@ char *plan_mount_attrs(unsigned long set, unsigned long clear);
 /* MS_PRIVATE|MS_REC as "rprivate"; NULL for none. */
 const char *plan_propagation_name(unsigned long propagation);
 
+/* preflight.c: a field path as berth's messages write it
+ * (`linux.seccomp.syscalls[3].action`, `linux.resources.unified.memory.max`,
+ * `berth.net.mtu`) as a JSON pointer into config.json; and the pointer of the
+ * field a message starts with ("" when it starts with none).  Caller frees. */
+char *preflight_pointer(const char *field);
+char *preflight_pointer_of_message(const char *msg);
+
 #endif

@@ -77,7 +77,7 @@ static void item(struct check *c, enum level lv, const char *pointer, const char
 
 /* A field path as berth's messages write it (`linux.seccomp.syscalls[3].action`,
  * `linux.resources.unified.memory.max`, `berth.net.mtu`) as a JSON pointer. */
-static char *pointer_of(const char *field)
+char *preflight_pointer(const char *field)
 {
         if (str_has_prefix(field, "berth.") || str_has_prefix(field, "annotations."))
                 return xasprintf("/annotations/%s", str_has_prefix(field, "annotations.")
@@ -104,20 +104,20 @@ static char *pointer_of(const char *field)
 
 /* The field path a message starts with (`mounts[2].options: …`), as a
  * pointer; "" (the whole document) when it starts with something else. */
-static char *pointer_of_message(const char *msg)
+char *preflight_pointer_of_message(const char *msg)
 {
         size_t n = strcspn(msg, ": `");
         if (n == 0 || msg[n] != ':' ||
             strspn(msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._[]-") < n)
                 return xstrdup("");
         _cleanup_free_ char *field = xstrndup(msg, n);
-        return pointer_of(field);
+        return preflight_pointer(field);
 }
 
 static void item_error(struct check *c, enum level lv, const berth_error *e)
 {
         _cleanup_free_ char *text = error_text(e);
-        _cleanup_free_ char *ptr = pointer_of_message(e->msg);
+        _cleanup_free_ char *ptr = preflight_pointer_of_message(e->msg);
         /* The pointer says which field: the message goes on from there. */
         const char *rest = *ptr ? text + strcspn(text, ":") + 1 : text;
         item(c, lv, ptr, "%s", rest + strspn(rest, " "));
@@ -177,6 +177,9 @@ static void check_namespaces(struct check *c)
         json_t *arr = json_object_get(json_object_get(c->doc, "linux"), "namespaces");
         if (!c->s->namespaces[NS_MNT].present)
                 item(c, L_ERROR, "/linux/namespaces", "a mount namespace is required");
+        /* Without one, the kernel refuses a non-root caller every other namespace. */
+        if (geteuid() != 0 && !c->s->namespaces[NS_USER].present)
+                item(c, L_ERROR, "/linux/namespaces", "a non-root caller needs a user namespace (rootless)");
         for (int t = 0; t < NS_COUNT; t++) {
                 if (!c->s->namespaces[t].present)
                         continue;
@@ -221,7 +224,7 @@ static int cg_probe_write(void *data, const struct cg_target *t, const char *fie
         (void)err;
         struct check *c = data;
         _cleanup_free_ char *name = xasprintf("%s.%s", t->prefix ? t->prefix : "", field ? field : "");
-        _cleanup_free_ char *ptr = pointer_of(name);
+        _cleanup_free_ char *ptr = preflight_pointer(name);
         const char *dir = cgroup_forecast_real(&c->cg, t->dir);
         bool device = field && str_has_prefix(field, "devices[");
         if (!cgroup_forecast_has(&c->cg, t->dir, file))

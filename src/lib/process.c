@@ -261,8 +261,10 @@ char *process_finalize(const struct spec *s, berth_error **err)
          * filter goes in now, while the init may still load it; the user and
          * capability changes then run under it (as runc does).  The Landlock
          * ruleset has the same condition, so the same moment; first, so that
-         * the filter cannot refuse its calls. */
-        if (s->landlock && !seccomp_late_ok(p) && landlock_apply(s->landlock, err) < 0)
+         * the filter cannot refuse its calls.  It is built either way now,
+         * while the paths can still be opened and a failure fails create. */
+        if (s->landlock &&
+            (landlock_build(s->landlock, err) < 0 || (!seccomp_late_ok(p) && landlock_restrict(err) < 0)))
                 return NULL;
         if (s->seccomp && !seccomp_late_ok(p) && seccomp_filter_load(s->seccomp, err) < 0)
                 return NULL;
@@ -297,7 +299,7 @@ int process_exec(const struct spec *s, const char *path, int preserve_fds, berth
             lsm_set_exec_labels("/proc/thread-self/attr", p->apparmor_profile, p->selinux_label, err) < 0)
                 return -1;
         /* After the label writes (Landlock would refuse them), before seccomp. */
-        if (s->landlock && seccomp_late_ok(p) && landlock_apply(s->landlock, err) < 0)
+        if (landlock_restrict(err) < 0)
                 return -1;
         /* Last before execve, so the filter sees as few of berth's own calls as possible. */
         if (s->seccomp && seccomp_filter_load(s->seccomp, err) < 0)

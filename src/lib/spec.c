@@ -406,7 +406,7 @@ static int as_u32(json_t *v, const char *parent, const char *key, uint32_t *out,
 
 static int as_id(json_t *v, const char *parent, const char *key, uint32_t *out, berth_error **err)
 {
-        uint64_t u;
+        uint64_t u = 0;
         int r = as_uint(v, parent, key, ID_MAX, &u, err);
         if (r > 0)
                 *out = (uint32_t)u;
@@ -735,6 +735,39 @@ static int parse_process(struct spec_process *proc, json_t *doc, berth_error **e
 
 /* ---- top level: root, hostname, mounts, annotations, hooks ------------- */
 
+/* One dot-separated identifier of a SemVer pre-release or build part. */
+static const char *semver_ident(const char *p, bool numeric_rule)
+{
+        size_t n = strspn(p, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-");
+        bool digits = n > 0 && strspn(p, "0123456789") == n;
+        if (n == 0 || (numeric_rule && digits && n > 1 && p[0] == '0'))
+                return NULL;
+        return p + n;
+}
+
+/* config.md: ociVersion MUST be SemVer 2.0.0 (MAJOR.MINOR.PATCH, no leading
+ * zeros, then an optional -pre.release and +build). */
+static bool semver_valid(const char *v)
+{
+        const char *p = v;
+        for (int i = 0; i < 3; i++) {
+                size_t n = strspn(p, "0123456789");
+                if (n == 0 || (n > 1 && p[0] == '0') || (i < 2 && p[n] != '.'))
+                        return false;
+                p += n + (i < 2);
+        }
+        for (char part = '-'; *p && part; part = part == '-' ? '+' : 0) {
+                if (*p != part)
+                        continue;
+                do
+                        p = semver_ident(p + 1, part == '-');
+                while (p && *p == '.');
+                if (!p)
+                        return false;
+        }
+        return *p == '\0';
+}
+
 static int parse_root(struct spec *s, json_t *doc, berth_error **err)
 {
         json_t *root;
@@ -747,6 +780,9 @@ static int parse_root(struct spec *s, json_t *doc, berth_error **err)
                 return -1;
         if (!s->root_path || !*s->root_path)
                 return field_error(err, "root", "path", "expected a non-empty string");
+        if (!semver_valid(s->oci_version))
+                return field_error(err, "", "ociVersion", "expected a SemVer 2.0.0 version like `1.2.0`, got `%s`",
+                                   s->oci_version);
         return 0;
 }
 
@@ -776,12 +812,26 @@ static int check_mount_options(const struct spec_mount *m, const char *p, berth_
         return 0;
 }
 
+/* runtime-spec 1.2: on Linux a relative destination is taken from `/`. */
+static int as_destination(json_t *v, const char *p, char **out, berth_error **err)
+{
+        int r = as_dup_string(v, p, "destination", out, err);
+        if (r > 0 && !**out)
+                return field_error(err, p, "destination", "expected a path");
+        if (r > 0 && **out != '/') {
+                char *abs = xasprintf("/%s", *out);
+                free(*out);
+                *out = abs;
+        }
+        return r;
+}
+
 static int parse_mount(struct spec_mount *m, json_t *item, const char *p, berth_error **err)
 {
         if (!json_is_object(item))
                 return field_error(err, p, NULL, "expected an object");
         m->options = xzalloc(sizeof *m->options);
-        if (required(as_abs_path(member(item, "destination"), p, "destination", &m->destination, err), err, p,
+        if (required(as_destination(member(item, "destination"), p, &m->destination, err), err, p,
                      "destination") < 0 ||
             as_dup_string(member(item, "type"), p, "type", &m->type, err) < 0 ||
             as_dup_string(member(item, "source"), p, "source", &m->source, err) < 0 ||
@@ -821,6 +871,8 @@ static int parse_annotations(struct spec *s, json_t *doc, berth_error **err)
         s->annotations = xzalloc(sizeof *s->annotations);
         json_object_foreach(obj, key, v)
         {
+                if (!*key) /* config.md: keys MUST NOT be empty */
+                        return field_error(err, "", "annotations", "a key must not be empty");
                 if (!json_is_string(v))
                         return field_error(err, "annotations", key, "expected a string");
                 strv_push(&s->annotations, &n, key);

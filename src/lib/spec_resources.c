@@ -190,7 +190,7 @@ static int parse_memory(json_t *res, const char *parent, struct res_memory *m, b
 static int get_cpu_list(json_t *o, const char *parent, const char *key, char **out, berth_error **err)
 {
         char path[256];
-        const char *s = NULL;
+        const char *s = "";
         int r = get_string(member(o, key), FIELD(path, parent, key), &s, err);
         if (r <= 0 || !*s)
                 return r;
@@ -368,7 +368,7 @@ static int parse_hugepages(json_t *res, const char *parent, struct res_resources
         json_array_foreach(arr, i, item)
         {
                 struct res_hugepage *h = &r->hugepages[i];
-                const char *size = NULL;
+                const char *size = "";
                 bprintf(p, sizeof p, "%s.hugepageLimits[%zu]", parent, i);
                 r->n_hugepages = i + 1;
                 if (!json_is_object(item))
@@ -406,7 +406,7 @@ static int parse_network(json_t *res, const char *parent, struct res_resources *
         json_array_foreach(arr, i, item)
         {
                 struct res_net_prio *n = &r->net_prios[i];
-                const char *name = NULL;
+                const char *name = "";
                 uint64_t prio = 0;
                 bprintf(p, sizeof p, "%s.network.priorities[%zu]", parent, i);
                 r->n_net_prios = i + 1;

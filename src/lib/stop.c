@@ -60,9 +60,10 @@ static int kill_all(const struct cgroup *cg, const char *id, berth_error **err)
                 if (n == 0)
                         return 0;
                 if (now_ms() > deadline)
-                        return error_set(err, EBUSY,
-                                         "stop container `%s`: %zu processes remain in its cgroup after SIGKILL", id,
-                                         n);
+                        return error_set(
+                                err, EBUSY,
+                                "stop container `%s`: %zu processes remain in its cgroup after SIGKILL", id,
+                                n);
                 struct timespec ts = {0, delay_ns};
                 nanosleep(&ts, NULL);
                 if (delay_ns < 100000000)
@@ -84,7 +85,8 @@ static int stop_handle(berth_context *ctx, struct handle *h, const char *id, int
                 if (h->status == BERTH_PAUSED && h->st.cgroup)
                         cgroup_freeze(h->st.cgroup, false, NULL);
                 bool ended = wait_exit(pidfd, timeout_ms);
-                ctx_debug(ctx, "container %s: %s after signal %d", id, ended ? "ended" : "still running", sig);
+                ctx_debug(ctx, "container %s: %s after signal %d", id, ended ? "ended" : "still running",
+                          sig);
         }
         /* What is left: an init that ignored the signal, and (without a pid
          * namespace of its own) everything it started. */

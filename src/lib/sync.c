@@ -57,6 +57,11 @@ void sync_send_error(int fd, const berth_error *e)
         struct sync_record r = {.step = SYNC_ERROR, .errnum = e ? e->errnum : 0};
         snprintf(r.msg, sizeof r.msg, "%s", e && e->msg ? e->msg : "unknown error");
         (void)!send(fd, &r, offsetof(struct sync_record, msg) + strlen(r.msg) + 1, MSG_NOSIGNAL);
+        /* The child exits next: a record it never read would make the kernel
+         * reset the parent's end (ECONNRESET) and hide this error. */
+        char sink[64];
+        while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+                ;
 }
 
 static ssize_t sync_recv(int fd, struct sync_record *r)

@@ -218,18 +218,23 @@ int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
 
 int mkdir_p(const char *path, mode_t mode)
 {
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *s = p + 1;; s++) {
+        /* Freed by hand: clang 14's analyzer does not see the cleanup attribute here. */
+        char *p = xstrdup(path);
+        int r = 0;
+        for (char *s = p + 1; r == 0; s++) {
                 if (*s != '/' && *s != '\0')
                         continue;
                 char c = *s;
                 *s = '\0';
                 if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
+                        r = -errno;
                 *s = c;
                 if (c == '\0')
                         break;
         }
+        free(p);
+        if (r < 0)
+                return r;
         struct stat st;
         if (stat(path, &st) < 0)
                 return -errno;

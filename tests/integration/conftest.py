@@ -650,3 +650,30 @@ def read_cgroup(id, controller, name, cgroups_path=None):
     assert d is not None, f"no {controller or 'cgroup2'} hierarchy"
     with open(os.path.join(d, name)) as f:
         return f.read().strip()
+
+
+# ---------------------------------------------------------------- commands that make nothing
+
+# Where engines and network tests running beside us mount and unmount on the
+# host all the time; none of it is anything berth makes.
+_VOLATILE_MOUNTS = ("/run/netns/", "/var/run/netns/", "/run/containers/", "/var/lib/containers/",
+                    "/run/docker/", "/var/lib/docker/", "/run/containerd/", "/var/lib/containerd/",
+                    "/run/user/")
+
+
+def host_snapshot(root, id):
+    """What `check` and `--dry-run` must leave as it was: the host's mount
+    table (less what other programs keep changing: engines' and network
+    namespaces' mounts, and /tmp outside this test's own directory, which
+    holds `root` and the bundles), the cgroup directories named after
+    container `id` in every hierarchy, and the state root `root` (whether
+    it exists, its entries)."""
+    ours = os.path.dirname(os.path.realpath(root)) + "/"
+
+    def stable(m):
+        p = m["mountpoint"] + "/"
+        return not p.startswith(_VOLATILE_MOUNTS) and (not p.startswith("/tmp/") or p.startswith(ours))
+    mounts = sorted((m["mountpoint"], m["fstype"], m["source"]) for m in mountinfo() if stable(m))
+    cgroups = sorted(d for _, d in container_cgroup_dirs(id) if os.path.exists(d))
+    state = sorted(os.listdir(root)) if os.path.isdir(root) else None
+    return {"mounts": mounts, "cgroups": cgroups, "state": state}

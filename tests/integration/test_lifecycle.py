@@ -310,21 +310,21 @@ def test_preserve_fds(berth, bundle, tmp_path):
     assert r.stdout == "passed on\n"
 
 
-def _keyring_serials(text):
-    return {l.split()[0] for l in text.splitlines() if " keyring " in l}
-
-
 @pytest.mark.parametrize("new_keyring", [True, False])
 def test_session_keyring(berth, bundle, new_keyring):
+    # berth names the container's session keyring `_ses.<id>`; with
+    # --no-new-keyring the process keeps the caller's and no such keyring exists.
     bundle.linux["maskedPaths"] = [p for p in bundle.linux.get("maskedPaths", []) if p != "/proc/keys"]
-    with open("/proc/keys") as f:
-        host = _keyring_serials(f.read())
     opts = [] if new_keyring else ["--no-new-keyring"]
-    inside = _keyring_serials(berth.sh(bundle, "cat /proc/keys", opts=opts))
+    id = berth.new_id()
+    bundle.sh("cat /proc/keys")
+    r = berth.run_container(bundle, id=id, opts=opts)
+    assert r.returncode == 0, r.stderr
+    named = [l for l in r.stdout.splitlines() if " keyring " in l and l.rstrip().endswith(f"_ses.{id}: empty")]
     if new_keyring:
-        assert inside - host, "no new session keyring in the container"
+        assert named, f"no `_ses.{id}` session keyring in:\n{r.stdout}"
     else:
-        assert inside <= host, "--no-new-keyring still made a new session keyring"
+        assert not named, "--no-new-keyring still made a new session keyring"
 
 
 def test_no_pivot(berth, bundle):

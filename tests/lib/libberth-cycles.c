@@ -1,5 +1,7 @@
 /* libberth-cycles ROOT BUNDLE PREFIX CYCLES ALIVE: drive libberth in one
  * long-lived process, as an engine would, and check that it loses nothing.
+ * libberth-cycles ROOT BUNDLE --inspect: the operations that clone nothing,
+ * on the containers already under ROOT (for valgrind, which has no clone3).
  *
  *   1. CYCLES times: create, start, state, kill (SIGKILL), delete of one
  *      container (ids PREFIX-c0, PREFIX-c1, ...), each through the API;
@@ -119,7 +121,7 @@ static int run(berth_context *ctx, const berth_bundle *bundle, const char *prefi
                 if ((r = up(ctx, bundle, id)) != 0)
                         return r;
         }
-        int running;
+        int running = 0;
         if ((r = count_running(ctx, prefix, &running)) != 0)
                 return r;
         if (running != alive) {
@@ -136,8 +138,56 @@ static int run(berth_context *ctx, const berth_bundle *bundle, const char *prefi
         return 0;
 }
 
+/* Load the bundle, then for every container under the root: state, pids,
+ * stats, pause, resume, an OOM watch, and finally delete --force. */
+static int inspect(berth_context *ctx, const berth_bundle *bundle)
+{
+        (void)bundle;
+        berth_error *err = NULL;
+        char **ids = NULL;
+        if (berth_list(ctx, &ids, &err) < 0)
+                return fail("list", "", err);
+        int r = 0, n = 0;
+        for (char **id = ids; *id != NULL && r == 0; id++, n++) {
+                int *pids = NULL;
+                size_t npids = 0;
+                char *stats = NULL;
+                berth_oom_watch *w = NULL;
+                if ((r = expect_status(ctx, *id, BERTH_RUNNING)) != 0)
+                        break;
+                if (berth_pids(ctx, *id, &pids, &npids, &err) < 0 || npids == 0 ||
+                    (stats = berth_stats(ctx, *id, &err)) == NULL || berth_pause(ctx, *id, &err) < 0 ||
+                    (r = expect_status(ctx, *id, BERTH_PAUSED)) != 0 || berth_resume(ctx, *id, &err) < 0 ||
+                    (w = berth_oom_watch_new(ctx, *id, &err)) == NULL) {
+                        r = r ? r : err ? fail("inspect", *id, err) : 2;
+                }
+                free(pids);
+                free(stats);
+                berth_oom_watch_free(w);
+                /* Not berth_kill: it needs pidfd_open, which valgrind 3.19 lacks;
+                 * delete --force kills through the cgroup as well. */
+                if (r == 0 && berth_delete(ctx, *id, true, &err) < 0)
+                        r = fail("delete", *id, err);
+        }
+        berth_strv_free(ids);
+        if (r == 0)
+                printf("inspected=%d\n", n);
+        return r;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc == 4 && strcmp(argv[3], "--inspect") == 0) {
+                berth_error *err = NULL;
+                berth_context *ctx = berth_context_new(argv[1], NULL, NULL, &err);
+                if (ctx == NULL)
+                        return fail("context", argv[1], err);
+                berth_bundle *bundle = berth_bundle_load(argv[2], &err);
+                int r = bundle ? inspect(ctx, bundle) : fail("load", argv[2], err);
+                berth_bundle_free(bundle);
+                berth_context_free(ctx);
+                return r;
+        }
         if (argc != 6) {
                 fprintf(stderr, "usage: libberth-cycles ROOT BUNDLE PREFIX CYCLES ALIVE\n");
                 return 1;
