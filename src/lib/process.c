@@ -172,8 +172,22 @@ char **process_env_merge(char *const *env, char *const *add)
 char *process_lookup(const char *name, char *const *env, berth_error **err)
 {
         if (strchr(name, '/')) {
+                /* Lower-case reasons as runc words them: Docker maps exactly these
+                 * texts to exit codes 127 and 126 (docs/engines.md). */
+                struct stat st;
+                if (stat(name, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+                        error_set(err, 0, "exec `%s`: no such file or directory", name);
+                        return NULL;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        error_set(err, 0, "exec `%s`: is a directory: permission denied", name);
+                        return NULL;
+                }
                 if (access(name, X_OK) < 0) {
-                        error_set(err, errno, "exec `%s`", name);
+                        if (errno == EACCES)
+                                error_set(err, 0, "exec `%s`: permission denied", name);
+                        else
+                                error_set(err, errno, "exec `%s`", name);
                         return NULL;
                 }
                 return xstrdup(name);

@@ -22,6 +22,7 @@ HOST_PATHS) are removed at the end when they did not exist before.
 """
 
 import ctypes
+import fcntl
 import hashlib
 import io
 import json
@@ -45,7 +46,7 @@ BUSYBOX = "/bin/busybox"
 # Created by the engines whatever their configuration says (containerd 1.6
 # hard-codes its shim sockets' directory; dockerd its plugin directory;
 # podman its blob-info cache and netavark's run directory).  Removed at the
-# end of the session when they did not exist at its start: files listed
+# end when they did not exist at the start (SharedHost): files listed
 # first, then directories if empty.
 HOST_PATHS = [
     "/run/containerd/s", "/run/containerd/fifo", "/run/containerd",
@@ -87,20 +88,99 @@ def host_check():
         pytest.skip("prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
-@pytest.fixture(scope="session")
-def host_paths():
-    existed = {p: os.path.lexists(p) for p in HOST_PATHS}
-    yield
-    for p in HOST_PATHS:
-        if existed[p] or not os.path.lexists(p):
-            continue
+class SharedHost:
+    """What concurrent runs of this suite share on the host: HOST_PATHS and
+    the cgroup directories above each run's own parent (e.g.
+    `cpu:/process_api/<hash>`, mirroring our memory cgroup where we sit at
+    the root of the other hierarchies).  The first run in records which host
+    paths existed; each run adds the directories it had to make; the last
+    run out removes them (empty directories only).  The state is one JSON
+    file under /tmp, locked with flock; runs that died are pruned."""
+
+    PATH = os.path.join(tempfile.gettempdir(), "berth-clients.state")
+
+    def _open_locked(self):
+        while True:
+            fd = os.open(self.PATH, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if os.stat(self.PATH).st_ino == os.fstat(fd).st_ino:
+                    return fd
+            except FileNotFoundError:
+                pass  # the last run out unlinked it meanwhile
+            os.close(fd)
+
+    @staticmethod
+    def _load(fd):
+        data = b""
+        while chunk := os.read(fd, 65536):
+            data += chunk
+        state = json.loads(data) if data.strip() else {}
+        state.setdefault("runs", {})
+        state["runs"] = {pid: start for pid, start in state["runs"].items()
+                         if proc_start(int(pid)) == start}
+        return state
+
+    @staticmethod
+    def _save(fd, state):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(state).encode(), 0)
+
+    def enter(self):
+        fd = self._open_locked()
         try:
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.rmdir(p)
-            else:
-                os.unlink(p)
-        except OSError:
-            pass  # not empty: someone else's now
+            state = self._load(fd)
+            if not state["runs"]:
+                state["existed"] = [p for p in HOST_PATHS if os.path.lexists(p)]
+                state["made"] = state.get("made", [])
+            state["runs"][str(os.getpid())] = proc_start(os.getpid())
+            self._save(fd, state)
+        finally:
+            os.close(fd)
+
+    def made(self, dirs):
+        fd = self._open_locked()
+        try:
+            state = self._load(fd)
+            state["made"] = sorted(set(state.get("made", [])) | set(dirs))
+            self._save(fd, state)
+        finally:
+            os.close(fd)
+
+    def leave(self):
+        fd = self._open_locked()
+        try:
+            state = self._load(fd)
+            state["runs"].pop(str(os.getpid()), None)
+            if state["runs"]:
+                self._save(fd, state)
+                return
+            for p in HOST_PATHS:
+                if p in state.get("existed", HOST_PATHS) or not os.path.lexists(p):
+                    continue
+                try:
+                    if os.path.isdir(p) and not os.path.islink(p):
+                        os.rmdir(p)
+                    else:
+                        os.unlink(p)
+                except OSError:
+                    pass  # not empty: in use by something else now
+            for d in sorted(state.get("made", []), key=len, reverse=True):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+            os.unlink(self.PATH)
+        finally:
+            os.close(fd)
+
+
+@pytest.fixture(scope="session")
+def shared_host():
+    h = SharedHost()
+    h.enter()
+    yield h
+    h.leave()
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +254,7 @@ class CgroupParent:
 
     def __init__(self, path):
         self.path = path
-        self.made = []
+        self.made = []   # what we had to make above `path`
         for mp, d in hierarchy_dirs(path):
             missing = []
             p = d
@@ -183,7 +263,8 @@ class CgroupParent:
                 p = os.path.dirname(p)
             for m in reversed(missing):
                 os.mkdir(m)
-                self.made.append(m)
+                if m != d:
+                    self.made.append(m)
                 # v1 cpuset: a new cgroup starts with no cpus/mems and takes no tasks.
                 for f in ("cpuset.cpus", "cpuset.mems"):
                     fp = os.path.join(m, f)
@@ -198,7 +279,8 @@ class CgroupParent:
 
     def remove(self):
         """rmdir everything below and including our parent, then what we had
-        to make above it; returns what could not be removed."""
+        to make above it (SharedHost does that when runs share it); returns
+        what could not be removed."""
         failed = []
         for d in self.dirs():
             for sub, _, _ in sorted(os.walk(d), key=lambda w: -len(w[0])):
@@ -291,8 +373,12 @@ def images(work):
 # ---------------------------------------------------------------- engines
 
 @pytest.fixture(scope="session")
-def cgroup_root():
+def cgroup_root(shared_host):
     cg = CgroupParent(cgroup_parent_path())
+    # Directories above ours (process_api/<hash> in the hierarchies where we
+    # sit at the root) may be shared with a concurrent run: the last run removes them.
+    shared_host.made(cg.made)
+    cg.made = []
     yield cg
     failed = cg.remove()
     if failed:
@@ -300,7 +386,7 @@ def cgroup_root():
 
 
 @pytest.fixture(scope="session", params=list(E.ENGINES))
-def engine(request, work, images, host_paths, cgroup_root):
+def engine(request, work, images, shared_host, cgroup_root):
     cls = E.ENGINES[request.param]
     cg = CgroupParent(f"{cgroup_root.path}/{request.param}")
     e = cls(work, BERTH, cg.path, images)

@@ -69,13 +69,13 @@ class Result:
         return self
 
 
-def run(argv, env=None, timeout=TIMEOUT, input=None):
+def run(argv, env=None, timeout=TIMEOUT, input=None, cwd=None):
     """Run a client command; stdout/stderr go to temp files, not pipes, since
     what it starts may keep them open."""
     argv = [str(a) for a in argv]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
-            r = subprocess.run(argv, stdout=out, stderr=err, env=env, timeout=timeout,
+            r = subprocess.run(argv, stdout=out, stderr=err, env=env, timeout=timeout, cwd=cwd,
                                stdin=subprocess.DEVNULL if input is None else None,
                                input=None if input is None else input.encode())
         except subprocess.TimeoutExpired:
@@ -90,13 +90,15 @@ def run(argv, env=None, timeout=TIMEOUT, input=None):
                       err.read().decode(errors="replace"))
 
 
-def run_pty(argv, env=None, timeout=TIMEOUT):
+def run_pty(argv, env=None, timeout=TIMEOUT, cwd=None):
     """Run a client command on a new pseudo-terminal, as from a shell in a
     terminal (for `-t`); its status and output (\\r and NULs removed)."""
     argv = [str(a) for a in argv]
     pid, fd = pty.fork()
     if pid == 0:
         try:
+            if cwd:
+                os.chdir(cwd)
             os.execvpe(argv[0], argv, env if env is not None else os.environ)
         finally:
             os._exit(127)
@@ -320,7 +322,8 @@ class Engine:
     def spawn(self, name, argv):
         with open(self.dir / f"{name}.log", "ab") as logf:
             p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=logf,
-                                 stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+                                 stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+                                 cwd=self.dir)
         self.daemons.append((name, p))
         return p
 
@@ -338,11 +341,13 @@ class Engine:
             return probe()
         wait_for(ready, START_TIMEOUT, 0.1, f"{name} to answer")
 
+    # Clients run in the engine's directory: conmon 2.1.6 drops an `oom` file
+    # into its working directory (inherited from podman) on an OOM kill.
     def cmd(self, *args, timeout=TIMEOUT, input=None):
-        return run([*self.client, *args], env=self.env, timeout=timeout, input=input)
+        return run([*self.client, *args], env=self.env, timeout=timeout, input=input, cwd=self.dir)
 
     def cmd_pty(self, *args, timeout=TIMEOUT):
-        return run_pty([*self.client, *args], env=self.env, timeout=timeout)
+        return run_pty([*self.client, *args], env=self.env, timeout=timeout, cwd=self.dir)
 
     def teardown(self):
         """Stop our daemons by pid, kill what they left (by pid), unmount
@@ -595,7 +600,7 @@ class Containerd(Engine):
         out = open(self.dir / f"{id}.out", "w+b")
         err = open(self.dir / f"{id}.err", "w+b")
         p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL, stdout=out,
-                             stderr=err, env=self.env)
+                             stderr=err, env=self.env, cwd=self.dir)
         self.fg[id] = (p, out, err)
 
         def up():

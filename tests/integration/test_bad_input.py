@@ -188,7 +188,24 @@ def test_missing_executable_absolute(berth, bundle, leftovers):
     bundle.set_args("/bin/nope")
     r = berth.run_container(bundle)
     fails(r, "/bin/nope")
-    assert "No such file or directory" in r.stderr
+    # Lower case, as runc words it: Docker maps this text to exit code 127.
+    assert "exec `/bin/nope`: no such file or directory" in r.stderr
+    leftovers(r.id, rootfs=bundle.rootfs)
+
+
+@pytest.mark.parametrize("program,reason", [
+    ("/etc/motd", "permission denied"),
+    ("/etc", "is a directory: permission denied"),
+])
+def test_not_executable(berth, bundle, leftovers, program, reason):
+    # Refused before the container exists, with the text Docker maps to 126.
+    os.makedirs(os.path.join(bundle.rootfs, "etc"), exist_ok=True)
+    with open(os.path.join(bundle.rootfs, "etc", "motd"), "w") as f:
+        f.write("hello\n")
+    bundle.set_args(program)
+    r = berth.run_container(bundle)
+    fails(r, program)
+    assert f"exec `{program}`: {reason}" in r.stderr
     leftovers(r.id, rootfs=bundle.rootfs)
 
 

@@ -186,7 +186,7 @@ def test_failed_create_with_monitor_leaves_nothing(berth, bundle, leftovers):
     bundle.set_args("/no/such/program")
     r = berth.create(bundle, opts=["--monitor"], check=False)
     assert r.returncode == 1
-    assert "exec `/no/such/program`: No such file or directory" in r.stderr
+    assert "exec `/no/such/program`: no such file or directory" in r.stderr
     leftovers(r.id, rootfs=bundle.rootfs)
     # No monitor is left either: none of our children's children is one.
     def no_monitor():
