@@ -115,7 +115,7 @@ check-asan:
 	rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
 	ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(SAN_LOGS)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$(SAN_LOGS)/ubsan \
-		$(MAKE) $(ASAN_VARS) unit integration conformance clients; s=$$?; \
+		$(MAKE) -k $(ASAN_VARS) unit integration conformance clients; s=$$?; \
 	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
 		echo "== sanitizer reports in $(SAN_LOGS):"; cat $(SAN_LOGS)/*; exit 1; fi; \
 	exit $$s

@@ -1,7 +1,8 @@
 /* berth's command line: the global options and every command's option
  * table and setter, exactly as main() runs them, without running the
  * command.  The input is NUL-separated arguments after "berth".  main.c is
- * included for its static tables and parsers; its main() is renamed. */
+ * included for its static tables and parsers; its main() is renamed.
+ * --log is parsed but never opened (see below). */
 #define main berth_cli_main
 #include "../src/cli/main.c"
 #undef main
@@ -11,6 +12,18 @@
 #include <stdint.h>
 
 #define MAX_ARGS 64
+
+/* Nothing here should touch the filesystem; should it anyway, it happens in
+ * an empty directory of its own, not wherever the fuzzer was started. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+        (void)argc;
+        (void)argv;
+        char dir[] = "/tmp/berth-fuzz-cli-XXXXXX";
+        if (!mkdtemp(dir) || chdir(dir) < 0)
+                abort();
+        return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,6 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct globals g = {0};
         optind = 0;
         int first = parse_globals(&cli, &g, argc, argv);
+        /* --log FILE would make every usage error append to FILE: with
+         * fuzzed names, files all over the host.  Errors go to stderr only. */
+        cli.log_path = NULL;
         const struct cli_command *cmd = first < argc ? find_command(argv[first]) : NULL;
         if (cmd) {
                 /* Room for any command's option struct, zeroed as each main starts it. */
