@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "cgroups.h"
+#include "syscalls.h"
 
 #include "cgroup_backend.h"
 
@@ -594,6 +595,27 @@ int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err)
                         return error_set(err, -r, "join cgroup `%s`", dir);
         }
         return 0;
+}
+
+/* clone3 with `args`, born in the cgroup2 directory of `cg` where the kernel
+ * allows (CLONE_INTO_CGROUP: no migration at all); *born_in_v2 tells the
+ * child whether it still has to join that directory itself. */
+long cgroup_clone3(struct berth_clone_args *args, const struct cgroup *cg, bool *born_in_v2)
+{
+        _cleanup_close_ int v2 = cgroup_v2_fd(cg);
+        *born_in_v2 = false;
+        if (v2 >= 0) {
+                args->flags |= CLONE_INTO_CGROUP;
+                args->cgroup = (uint64_t)v2;
+                *born_in_v2 = true;
+                long pid = sys_clone3(args);
+                if (pid >= 0)
+                        return pid;
+                /* An older kernel, or a cgroup it refuses: the child joins by itself. */
+                args->flags &= ~CLONE_INTO_CGROUP;
+                *born_in_v2 = false;
+        }
+        return sys_clone3(args);
 }
 
 /* An fd of the container's cgroup2 directory for CLONE_INTO_CGROUP, or -1. */

@@ -59,6 +59,10 @@ int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err);
  * hierarchy, without the grace-period wait of moving another process;
  * `skip_v2` when it was born in the v2 directory (CLONE_INTO_CGROUP). */
 int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err);
+struct berth_clone_args;
+/* clone3(2) straight into the cgroup2 directory of `cg` where possible;
+ * *born_in_v2 says whether that happened (see cgroup_enter_self). */
+long cgroup_clone3(struct berth_clone_args *args, const struct cgroup *cg, bool *born_in_v2);
 /* An O_RDONLY fd of the container's cgroup2 directory, or -1 when it has none. */
 int cgroup_v2_fd(const struct cgroup *cg);
 /* Every pid in the container's cgroup and the sub-cgroups the container made

@@ -267,24 +267,14 @@ static _Noreturn void init_main(struct launch *l)
         _exit(127);
 }
 
-/* fds the init keeps until exec must not sit where preserved fds go. */
-static int move_above(int fd, int min)
-{
-        if (fd < 0 || fd >= min)
-                return fd;
-        int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
-        close(fd);
-        return n;
-}
-
 static int launch_clone(struct launch *l, berth_error **err)
 {
         int saved[2];
         int min = 3 + l->opts.listen_fds + l->opts.preserve_fds;
-        l->sync[0] = move_above(l->sync[0], min);
-        l->sync[1] = move_above(l->sync[1], min);
-        l->fifofd = move_above(l->fifofd, min);
-        l->startfd = move_above(l->startfd, min);
+        l->sync[0] = fd_move_above(l->sync[0], min);
+        l->sync[1] = fd_move_above(l->sync[1], min);
+        l->fifofd = fd_move_above(l->fifofd, min);
+        l->startfd = fd_move_above(l->startfd, min);
         /* Born non-dumpable: until it execs, the init is berth, and nothing in
          * the container may open its /proc/PID/exe (the berth binary,
          * CVE-2019-5736) or fd/, or ptrace it.  execve makes it dumpable again.
@@ -312,20 +302,7 @@ static int launch_clone(struct launch *l, berth_error **err)
                 .pidfd = (uint64_t)(uintptr_t)&l->pidfd,
                 .exit_signal = SIGCHLD,
         };
-        _cleanup_close_ int v2 = cgroup_v2_fd(l->cg);
-        long pid = -1;
-        if (v2 >= 0) {
-                args.flags |= CLONE_INTO_CGROUP;
-                args.cgroup = (uint64_t)v2;
-                l->born_in_v2 = true;
-                pid = sys_clone3(&args);
-                if (pid < 0) { /* older kernel or a cgroup it refuses: the init joins by itself */
-                        args.flags &= ~CLONE_INTO_CGROUP;
-                        l->born_in_v2 = false;
-                }
-        }
-        if (pid < 0)
-                pid = sys_clone3(&args);
+        long pid = cgroup_clone3(&args, l->cg, &l->born_in_v2);
         if (pid == 0)
                 init_main(l);
         int e = errno;

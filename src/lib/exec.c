@@ -402,21 +402,11 @@ static _Noreturn void child_main(struct exec *x)
 
 /* ---- the parent ------------------------------------------------------------ */
 
-/* fds the child keeps until exec must not sit where preserved fds go. */
-static int move_above(int fd, int min)
-{
-        if (fd < 0 || fd >= min)
-                return fd;
-        int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
-        close(fd);
-        return n;
-}
-
 static int exec_clone(struct exec *x, berth_error **err)
 {
         int min = 3 + x->o->preserve_fds;
-        x->sync[1] = move_above(x->sync[1], min);
-        x->init_pidfd = move_above(x->init_pidfd, min);
+        x->sync[1] = fd_move_above(x->sync[1], min);
+        x->init_pidfd = fd_move_above(x->init_pidfd, min);
         if (x->sync[1] < 0 || x->init_pidfd < 0)
                 return error_set(err, errno, "move fds above the preserved ones");
         /* Born non-dumpable: while it still holds berth's memory and fds in the
@@ -436,20 +426,7 @@ static int exec_clone(struct exec *x, berth_error **err)
                 .pidfd = (uint64_t)(uintptr_t)&x->pidfd,
                 .exit_signal = SIGCHLD,
         };
-        _cleanup_close_ int v2 = cgroup_v2_fd(x->cg);
-        long pid = -1;
-        if (v2 >= 0) {
-                args.flags |= CLONE_INTO_CGROUP;
-                args.cgroup = (uint64_t)v2;
-                x->born_in_v2 = true;
-                pid = sys_clone3(&args);
-                if (pid < 0) { /* older kernel or a cgroup it refuses: the child joins by itself */
-                        args.flags &= ~CLONE_INTO_CGROUP;
-                        x->born_in_v2 = false;
-                }
-        }
-        if (pid < 0)
-                pid = sys_clone3(&args);
+        long pid = cgroup_clone3(&args, x->cg, &x->born_in_v2);
         if (pid == 0)
                 child_main(x);
         int e = errno;

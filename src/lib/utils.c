@@ -241,6 +241,15 @@ int mkdir_p(const char *path, mode_t mode)
         return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+int fd_move_above(int fd, int min)
+{
+        if (fd < 0 || fd >= min)
+                return fd;
+        int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+        close(fd);
+        return n;
+}
+
 int parse_long(const char *s, long min, long max, long *out)
 {
         char *end;

@@ -109,6 +109,10 @@ int write_file_at(int dirfd, const char *path, const char *data, size_t len, mod
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
 /* mkdir -p; returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
+/* `fd` itself when it is >= `min` (or < 0), else a close-on-exec copy at or
+ * above `min` (the original closed): keeps a child's own fds clear of the
+ * range where preserved fds go. */
+int fd_move_above(int fd, int min);
 /* Parse a whole string as a decimal integer in [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 
