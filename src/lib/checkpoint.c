@@ -386,7 +386,7 @@ static void restore_args(struct restore *x, struct argv *a, const char *log, con
         if (x->o->lsm_mount_context)
                 argf(a, "--lsm-mount-context=%s", x->o->lsm_mount_context);
         /* The container's new cgroup: the default root, and each v1 hierarchy's. */
-        for (size_t i = 0; i < x->cg->n; i++) {
+        for (size_t i = 0; x->cg && i < x->cg->n; i++) {
                 const struct cgroup_dir *d = &x->cg->dirs[i];
                 if (d->v2)
                         argf(a, "--cgroup-root=%s", d->path);

@@ -155,7 +155,7 @@ static int parse_action(json_t *obj, const char *parent, const char *akey, const
 {
         _cleanup_free_ char *apath = xasprintf("%s.%s", parent, akey);
         _cleanup_free_ char *epath = xasprintf("%s.%s", parent, ekey);
-        const char *name = NULL;
+        const char *name = "";
         uint64_t ret = EPERM;
         int r = get_string(member(obj, akey), apath, &name, err);
         if (r <= 0)
@@ -182,7 +182,7 @@ static int parse_arg(struct seccomp_arg *a, json_t *item, const char *p, berth_e
         _cleanup_free_ char *v2p = xasprintf("%s.valueTwo", p);
         _cleanup_free_ char *op = xasprintf("%s.op", p);
         uint64_t index = 0;
-        const char *name = NULL;
+        const char *name = "";
         int r;
         if (!json_is_object(item))
                 return path_error(err, p, "expected an object");
