@@ -555,28 +555,6 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
 
 /* ---- enter, pids, kill ------------------------------------------ */
 
-int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err)
-{
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "%d", (int)pid);
-        for (size_t i = 0; i < cg->n; i++) {
-                _cleanup_free_ char *dir = cgroup_dir_path(&cg->dirs[i]);
-                _cleanup_free_ char *file = xasprintf("%s/cgroup.procs", dir);
-                int r = write_file_at(AT_FDCWD, file, buf, (size_t)len, 0);
-                if (r == 0)
-                        continue;
-                if (r == -ENOSPC && cgroup_dir_has_controller(&cg->dirs[i], "cpuset"))
-                        return error_set(err, -r, "join cgroup `%s`: its cpuset.cpus or cpuset.mems is empty",
-                                         dir);
-                if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
-                        return error_set(err, -r,
-                                         "join cgroup `%s`: the hierarchy is not delegated to uid %u", dir,
-                                         (unsigned)geteuid());
-                return error_set(err, -r, "join cgroup `%s`", dir);
-        }
-        return 0;
-}
-
 /* The calling process joins the container's cgroup.  Moving another process
  * (cgroup.procs) takes the global threadgroup lock for writing, which waits
  * for an RCU grace period: 7-15 ms here.  A single thread moving itself
@@ -591,8 +569,15 @@ int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err)
                 _cleanup_free_ char *dir = cgroup_dir_path(d);
                 _cleanup_free_ char *file = xasprintf("%s/%s", dir, d->v2 ? "cgroup.procs" : "tasks");
                 int r = write_file_at(AT_FDCWD, file, "0", 1, 0);
-                if (r < 0)
-                        return error_set(err, -r, "join cgroup `%s`", dir);
+                if (r == 0)
+                        continue;
+                if (r == -ENOSPC && cgroup_dir_has_controller(d, "cpuset"))
+                        return error_set(err, -r, "join cgroup `%s`: its cpuset.cpus or cpuset.mems is empty",
+                                         dir);
+                if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
+                        return error_set(err, -r, "join cgroup `%s`: the hierarchy is not delegated to uid %u",
+                                         dir, (unsigned)geteuid());
+                return error_set(err, -r, "join cgroup `%s`", dir);
         }
         return 0;
 }

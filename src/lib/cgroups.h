@@ -53,8 +53,6 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
  * nothing it made remains. */
 struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error **err);
 int cgroup_make(struct cgroup *cg, berth_error **err);
-/* Move `pid` into the container's cgroup in every hierarchy. */
-int cgroup_enter(const struct cgroup *cg, pid_t pid, berth_error **err);
 /* The calling (single-threaded) process joins the cgroup in every
  * hierarchy, without the grace-period wait of moving another process;
  * `skip_v2` when it was born in the v2 directory (CLONE_INTO_CGROUP). */

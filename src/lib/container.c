@@ -38,7 +38,6 @@
 #define CLONE_CLEAR_SIGHAND 0x100000000ULL
 #endif
 #define ID_MAX 1024
-#define KILL_WAIT_MS 10000
 
 void ctx_debug(berth_context *ctx, const char *fmt, ...)
 {
