@@ -1,4 +1,5 @@
-# libFuzzer targets (fuzz/README.md).  `make fuzz` installs clang if needed
+# libFuzzer targets (fuzz/README.md).  Paths given to a target are absolute:
+# the CLI target runs in a temporary directory of its own.  `make fuzz` installs clang if needed
 # (scripts/setup fuzz), builds the library and each target with clang,
 # libFuzzer, ASan and UBSan into FUZZ_BUILD, and runs every target for
 # FUZZ_SECONDS from the seed corpus in fuzz/corpus/<target>/ (new inputs go
@@ -23,8 +24,8 @@ fuzz:
 		case $$t in config|state) len=16384;; *) len=4096;; esac; \
 		$(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-close_fd_mask=3 -max_len=$$len \
-			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
-			$(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
+			-artifact_prefix=$(abspath $(FUZZ_BUILD))/artifacts/$$t- \
+			$(abspath $(FUZZ_BUILD))/corpus/$$t $(CURDIR)/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 		|| { tail -60 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
 		grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE" $(FUZZ_BUILD)/fuzz_$$t.log; \
 	done
