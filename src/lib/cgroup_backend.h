@@ -45,6 +45,10 @@ int cg_fail(berth_error **err, const struct cg_target *t, const char *field, int
         PRINTF(5, 6);
 
 bool cg_exists(const char *dir, const char *file);
+/* Huge page limits, the same on both versions but for the file names:
+ * hugetlb.<size>.<limit> and, where the kernel has it, hugetlb.<size>.rsvd.<limit>. */
+int cg_hugetlb(const struct cg_target *t, const struct res_hugepage *h, size_t n, const char *limit,
+               berth_error **err);
 /* The file's text (NUL-terminated), or NULL with errno set. */
 char *cg_read(const char *dir, const char *file);
 /* A file holding one number; "max" reads as UINT64_MAX.  0 or -errno. */

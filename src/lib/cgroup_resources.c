@@ -69,6 +69,27 @@ bool cg_exists(const char *dir, const char *file)
         return access(path, F_OK) == 0;
 }
 
+int cg_hugetlb(const struct cg_target *t, const struct res_hugepage *h, size_t n, const char *limit,
+               berth_error **err)
+{
+        for (size_t i = 0; i < n; i++) {
+                char field[64], file[64], rsvd[80];
+                snprintf(field, sizeof field, "hugepageLimits[%zu].pageSize", i);
+                snprintf(file, sizeof file, "hugetlb.%s.%s", h[i].page_size, limit);
+                snprintf(rsvd, sizeof rsvd, "hugetlb.%s.rsvd.%s", h[i].page_size, limit);
+                if (!cg_exists(t->dir, file))
+                        return cg_fail(err, t, field, 0, "this host has no `%s` huge pages (no `%s`)",
+                                       h[i].page_size, file);
+                snprintf(field, sizeof field, "hugepageLimits[%zu].limit", i);
+                /* The spec asks for reservation limits where the kernel has them. */
+                if (cg_exists(t->dir, rsvd) && cg_writef(t, field, rsvd, err, "%" PRIu64, h[i].limit) < 0)
+                        return -1;
+                if (cg_writef(t, field, file, err, "%" PRIu64, h[i].limit) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 char *cg_read(const char *dir, const char *file)
 {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);

@@ -183,21 +183,7 @@ static int v2_blkio(const struct cg_target *t, const struct res_blkio *b, berth_
 
 static int v2_hugetlb(const struct cg_target *t, const struct res_hugepage *h, size_t n, berth_error **err)
 {
-        for (size_t i = 0; i < n; i++) {
-                char field[64], file[64], rsvd[80];
-                snprintf(field, sizeof field, "hugepageLimits[%zu].pageSize", i);
-                snprintf(file, sizeof file, "hugetlb.%s.max", h[i].page_size);
-                snprintf(rsvd, sizeof rsvd, "hugetlb.%s.rsvd.max", h[i].page_size);
-                if (!cg_exists(t->dir, file))
-                        return cg_fail(err, t, field, 0, "this host has no `%s` huge pages (no `%s`)",
-                                       h[i].page_size, file);
-                snprintf(field, sizeof field, "hugepageLimits[%zu].limit", i);
-                if (cg_exists(t->dir, rsvd) && cg_writef(t, field, rsvd, err, "%" PRIu64, h[i].limit) < 0)
-                        return -1;
-                if (cg_writef(t, field, file, err, "%" PRIu64, h[i].limit) < 0)
-                        return -1;
-        }
-        return 0;
+        return cg_hugetlb(t, h, n, "max", err);
 }
 
 /* ---- freezer ------------------------------------------------------------------------ */

@@ -127,25 +127,10 @@ int console_socket_connect(const char *path, berth_error **err)
 
 int console_socket_send(int sock, const char *path, int master, berth_error **err)
 {
-        char name[] = CONSOLE_MASTER_NAME;
-        struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } c;
-        memset(&c, 0, sizeof c);
-        struct msghdr m = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &master, sizeof master);
-        ssize_t n;
-        while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                ;
+        static const char name[] = CONSOLE_MASTER_NAME;
+        ssize_t n = send_fd(sock, name, sizeof name - 1, master);
         if (n < 0)
-                return error_set(err, errno, "send the pty master to console socket `%s`", path);
+                return error_set(err, (int)-n, "send the pty master to console socket `%s`", path);
         return 0;
 }
 

@@ -727,27 +727,15 @@ static json_t *process_state_json(const struct spec_seccomp *sc, const struct se
 
 static int send_with_fd(int sock, const char *data, size_t len, int fd)
 {
-        struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } c;
-        memset(&c, 0, sizeof c);
-        struct msghdr m = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &fd, sizeof fd);
         /* The fd goes with the first part only, as runtime-spec requires. */
-        ssize_t n;
-        while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                ;
-        for (size_t off = n < 0 ? len : (size_t)n; n >= 0 && off < len; off += (size_t)n)
-                while ((n = send(sock, data + off, len - off, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                        ;
-        return n < 0 ? -errno : 0;
+        ssize_t n = send_fd(sock, data, len, fd);
+        if (n < 0)
+                return (int)n;
+        for (size_t off = (size_t)n; off < len; off += (size_t)n)
+                while ((n = send(sock, data + off, len - off, MSG_NOSIGNAL)) < 0)
+                        if (errno != EINTR)
+                                return -errno;
+        return 0;
 }
 
 int seccomp_listener_send(const struct spec_seccomp *sc, int listener, const struct seccomp_state *st,

@@ -102,21 +102,8 @@ int sync_expect(int fd, enum sync_step want, berth_error **err)
 int sync_send_fd(int sock, enum sync_step step, int fd)
 {
         uint32_t s = step;
-        struct iovec iov = {.iov_base = &s, .iov_len = sizeof s};
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } c;
-        memset(&c, 0, sizeof c);
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &fd, sizeof fd);
-        if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
-                return -errno;
-        return 0;
+        ssize_t n = send_fd(sock, &s, sizeof s, fd);
+        return n < 0 ? (int)n : 0;
 }
 
 /* The first fd of an SCM_RIGHTS message, closing any others; -1 when none. */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -248,6 +249,26 @@ int fd_move_above(int fd, int min)
         int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
         close(fd);
         return n;
+}
+
+ssize_t send_fd(int sock, const void *data, size_t len, int fd)
+{
+        struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } c;
+        memset(&c, 0, sizeof c);
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof fd);
+        ssize_t n;
+        while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+                ;
+        return n < 0 ? -errno : n;
 }
 
 int parse_long(const char *s, long min, long max, long *out)

@@ -113,6 +113,9 @@ int mkdir_p(const char *path, mode_t mode);
  * above `min` (the original closed): keeps a child's own fds clear of the
  * range where preserved fds go. */
 int fd_move_above(int fd, int min);
+/* sendmsg(2) of `data` with `fd` attached (SCM_RIGHTS), retried on EINTR;
+ * the bytes sent, or -errno. */
+ssize_t send_fd(int sock, const void *data, size_t len, int fd);
 /* Parse a whole string as a decimal integer in [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 
