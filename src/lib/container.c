@@ -41,17 +41,26 @@
 
 void ctx_debug(berth_context *ctx, const char *fmt, ...)
 {
-        if (!ctx->debug)
+        va_list ap;
+        va_start(ap, fmt);
+        log_vcall(ctx->debug, ctx->debug_data, fmt, ap);
+        va_end(ap);
+}
+
+void ctx_warn(berth_context *ctx, const char *fmt, ...)
+{
+        if (!ctx)
                 return;
         va_list ap;
-        char *msg;
         va_start(ap, fmt);
-        int n = vasprintf(&msg, fmt, ap);
+        log_vcall(ctx->warn, ctx->warn_data, fmt, ap);
         va_end(ap);
-        if (n >= 0) {
-                ctx->debug(ctx->debug_data, msg);
-                free(msg);
-        }
+}
+
+void berth_context_set_warn(berth_context *ctx, berth_log_fn warn, void *data)
+{
+        ctx->warn = warn;
+        ctx->warn_data = data;
 }
 
 berth_context *berth_context_new(const char *root, berth_log_fn debug, void *debug_data, berth_error **err)

@@ -19,6 +19,8 @@ struct berth_bundle {
 };
 
 void ctx_debug(berth_context *ctx, const char *fmt, ...) PRINTF(2, 3);
+/* The context's warning sink (see berth_context_set_warn); NULL ctx is allowed. */
+void ctx_warn(berth_context *ctx, const char *fmt, ...) PRINTF(2, 3);
 /* A wait status as the shell reports it (code, 128+signal); returns the code. */
 int exit_code_of(int status, struct berth_exit_status *out);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cgroup_backend.h"
-#include "hooks.h"
+#include "container.h"
 #include "monitor.h"
 
 /* The directory of the hierarchy that holds `controller`, as for the

@@ -403,27 +403,6 @@ int hooks_run(const struct hooks *h, enum hook_kind k, const char *state, berth_
 
 /* ---- the lifecycle ------------------------------------------------------ */
 
-void berth_context_set_warn(berth_context *ctx, berth_log_fn warn, void *data)
-{
-        ctx->warn = warn;
-        ctx->warn_data = data;
-}
-
-void ctx_warn(berth_context *ctx, const char *fmt, ...)
-{
-        if (!ctx || !ctx->warn)
-                return;
-        va_list ap;
-        char *msg;
-        va_start(ap, fmt);
-        int n = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (n >= 0) {
-                ctx->warn(ctx->warn_data, msg);
-                free(msg);
-        }
-}
-
 static void warn_to_ctx(void *data, const char *msg)
 {
         ctx_warn(data, "%s", msg);

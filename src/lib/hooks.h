@@ -71,8 +71,6 @@ int hooks_run(const struct hooks *h, enum hook_kind k, const char *state, berth_
 
 /* ---- the lifecycle's calls ---------------------------------------------- */
 
-/* The context's warning sink (see berth_context_set_warn). */
-void ctx_warn(berth_context *ctx, const char *fmt, ...) PRINTF(2, 3);
 
 /* Init, mounts made, before pivot_root: ask the parent for prestart and
  * createRuntime over `syncfd`, then run createContainer.  Fills *host_pid

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "hooks.h"
+#include "container.h"
 #include "syscalls.h"
 
 /* The filesystem access rights, by the ABI version that brought them

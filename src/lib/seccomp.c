@@ -612,17 +612,10 @@ static int cache_write(int dirfd, const char *name, const char *key, const struc
 PRINTF(3, 4)
 static void debug_log(berth_log_fn debug, void *data, const char *fmt, ...)
 {
-        if (!debug)
-                return;
         va_list ap;
-        char *msg;
         va_start(ap, fmt);
-        int n = vasprintf(&msg, fmt, ap);
+        log_vcall(debug, data, fmt, ap);
         va_end(ap);
-        if (n >= 0) {
-                debug(data, msg);
-                free(msg);
-        }
 }
 
 int seccomp_filter_prepare(struct spec_seccomp *sc, const char *root, berth_log_fn debug, void *data,

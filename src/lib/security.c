@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "security.h"
 
-#include "hooks.h"
+#include "container.h"
 #include "lsm.h"
 #include "process.h"
 #include "seccomp_filter.h"

@@ -251,6 +251,15 @@ int fd_move_above(int fd, int min)
         return n;
 }
 
+void log_vcall(berth_log_fn fn, void *data, const char *fmt, va_list ap)
+{
+        char *msg;
+        if (fn && vasprintf(&msg, fmt, ap) >= 0) {
+                fn(data, msg);
+                free(msg);
+        }
+}
+
 ssize_t send_fd(int sock, const void *data, size_t len, int fd)
 {
         struct iovec iov = {.iov_base = (void *)data, .iov_len = len};

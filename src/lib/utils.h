@@ -113,6 +113,8 @@ int mkdir_p(const char *path, mode_t mode);
  * above `min` (the original closed): keeps a child's own fds clear of the
  * range where preserved fds go. */
 int fd_move_above(int fd, int min);
+/* Format a message and hand it to `fn` (a berth_log_fn), when there is one. */
+void log_vcall(berth_log_fn fn, void *data, const char *fmt, va_list ap) PRINTF(3, 0);
 /* sendmsg(2) of `data` with `fd` attached (SCM_RIGHTS), retried on EINTR;
  * the bytes sent, or -errno. */
 ssize_t send_fd(int sock, const void *data, size_t len, int fd);
