@@ -38,6 +38,10 @@ struct cg_target {
  * has no `<file>` on this host". */
 int cg_write(const struct cg_target *t, const char *field, const char *file, const char *value,
              berth_error **err);
+/* cg_write through *fd, opened at the first call (*fd < 0) and kept for the
+ * next writes to the same file, each one record; the caller closes it. */
+int cg_write_fd(const struct cg_target *t, int *fd, const char *field, const char *file, const char *value,
+                berth_error **err);
 int cg_writef(const struct cg_target *t, const char *field, const char *file, berth_error **err,
               const char *fmt, ...) PRINTF(5, 6);
 /* An error about `field` that is not a failed write: "<prefix>.<field>: <fmt>". */

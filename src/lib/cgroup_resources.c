@@ -20,15 +20,9 @@ static char *field_name(const struct cg_target *t, const char *field)
         return t->prefix ? xasprintf("%s.%s", t->prefix, field) : xstrdup(field);
 }
 
-int cg_write(const struct cg_target *t, const char *field, const char *file, const char *value,
-             berth_error **err)
+static int write_failed(const struct cg_target *t, const char *field, const char *path, const char *file,
+                        const char *value, int r, berth_error **err)
 {
-        if (t->plan)
-                return t->plan->write(t->plan->data, t, field, file, value, err);
-        _cleanup_free_ char *path = xasprintf("%s/%s", t->dir, file);
-        int r = write_file_at(AT_FDCWD, path, value, strlen(value), 0);
-        if (r == 0)
-                return 0;
         _cleanup_free_ char *name = field_name(t, field);
         if (r == -ENOENT && name)
                 return error_set(err, 0, "%s: the %s controller has no `%s` on this host", name,
@@ -36,6 +30,28 @@ int cg_write(const struct cg_target *t, const char *field, const char *file, con
         if (name)
                 return error_set(err, -r, "%s: write `%s` to `%s`", name, value, path);
         return error_set(err, -r, "write `%s` to `%s`", value, path);
+}
+
+int cg_write(const struct cg_target *t, const char *field, const char *file, const char *value,
+             berth_error **err)
+{
+        if (t->plan)
+                return t->plan->write(t->plan->data, t, field, file, value, err);
+        _cleanup_free_ char *path = xasprintf("%s/%s", t->dir, file);
+        int r = write_file_at(AT_FDCWD, path, value, strlen(value), 0);
+        return r == 0 ? 0 : write_failed(t, field, path, file, value, r, err);
+}
+
+int cg_write_fd(const struct cg_target *t, int *fd, const char *field, const char *file, const char *value,
+                berth_error **err)
+{
+        if (t->plan)
+                return t->plan->write(t->plan->data, t, field, file, value, err);
+        _cleanup_free_ char *path = xasprintf("%s/%s", t->dir, file);
+        if (*fd < 0 && (*fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+                return write_failed(t, field, path, file, value, -errno, err);
+        int r = write_all(*fd, value, strlen(value));
+        return r == 0 ? 0 : write_failed(t, field, path, file, value, r, err);
 }
 
 int cg_writef(const struct cg_target *t, const char *field, const char *file, berth_error **err,

@@ -255,22 +255,24 @@ static int v1_net_prio(const struct cg_target *t, const struct res_net_prio *p, 
 
 /* Applied in order, each rule one write: the kernel's own list semantics
  * (a deny of `a` empties the list and denies by default) are the spec's. */
+/* A container's device list is a dozen rules: each file is opened once. */
 static int v1_devices(const struct cg_target *t, const struct res_device_rule *r, size_t n, berth_error **err)
 {
+        _cleanup_close_ int allow = -1, deny = -1;
         for (size_t i = 0; i < n; i++) {
-                char field[64], major[24] = "*", minor[24] = "*";
+                char field[64], rule[80], major[24] = "*", minor[24] = "*";
                 snprintf(field, sizeof field, "devices[%zu]", i);
-                const char *file = r[i].allow ? "devices.allow" : "devices.deny";
                 if (r[i].type == 'a') {
-                        if (cg_write(t, field, file, "a", err) < 0)
-                                return -1;
-                        continue;
+                        snprintf(rule, sizeof rule, "a");
+                } else {
+                        if (r[i].major >= 0)
+                                snprintf(major, sizeof major, "%" PRId64, r[i].major);
+                        if (r[i].minor >= 0)
+                                snprintf(minor, sizeof minor, "%" PRId64, r[i].minor);
+                        snprintf(rule, sizeof rule, "%c %s:%s %s", r[i].type, major, minor, r[i].access);
                 }
-                if (r[i].major >= 0)
-                        snprintf(major, sizeof major, "%" PRId64, r[i].major);
-                if (r[i].minor >= 0)
-                        snprintf(minor, sizeof minor, "%" PRId64, r[i].minor);
-                if (cg_writef(t, field, file, err, "%c %s:%s %s", r[i].type, major, minor, r[i].access) < 0)
+                int *fd = r[i].allow ? &allow : &deny;
+                if (cg_write_fd(t, fd, field, r[i].allow ? "devices.allow" : "devices.deny", rule, err) < 0)
                         return -1;
         }
         return 0;

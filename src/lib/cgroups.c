@@ -361,10 +361,16 @@ static char *cpuset_inherited(const char *dir, size_t mount_len, const char *att
 }
 
 /* A new v1 cpuset starts with empty cpus and mems and takes no tasks
- * (ENOSPC) until they are set: copy them from the nearest ancestor. */
-static int cpuset_fill(const char *dir, size_t mount_len, berth_error **err)
+ * (ENOSPC) until they are set: copy them from the nearest ancestor, unless
+ * the parent's cgroup.clone_children already did.  A parent berth makes
+ * gets clone_children, so that the containers below it start filled. */
+static int cpuset_fill(const char *dir, size_t mount_len, bool leaf, berth_error **err)
 {
         static const char *const attrs[] = {"cpuset.cpus", "cpuset.mems"};
+        _cleanup_free_ char *first = xasprintf("%s/%s", dir, attrs[0]);
+        _cleanup_free_ char *own = read_file_at(AT_FDCWD, first, NULL);
+        if (own && own[0] != '\n' && own[0] != '\0')
+                return 0;
         for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
                 _cleanup_free_ char *v = cpuset_inherited(dir, mount_len, attrs[i]);
                 if (!v)
@@ -373,6 +379,10 @@ static int cpuset_fill(const char *dir, size_t mount_len, berth_error **err)
                 int r = write_file_at(AT_FDCWD, file, v, strlen(v), 0);
                 if (r < 0)
                         return error_set(err, -r, "create cgroup `%s`: set `%s` to `%s`", dir, attrs[i], v);
+        }
+        if (!leaf) {
+                _cleanup_free_ char *file = xasprintf("%s/cgroup.clone_children", dir);
+                write_file_at(AT_FDCWD, file, "1", 1, 0); /* best effort: the leaf fills itself anyway */
         }
         return 0;
 }
@@ -396,15 +406,17 @@ static int create_error(const char *path, size_t end, int errnum, berth_error **
         return error_set(err, errnum, "create cgroup `%s`", dir);
 }
 
-/* Book-keeping for a directory berth just made: the first one is `top`. */
-static int dir_made(struct cgroup_dir *d, char *full, size_t end, berth_error **err)
+/* Book-keeping for a directory berth just made: the first one is `top`,
+ * except a parent kept for good (`keep_parents`). */
+static int dir_made(struct cgroup_dir *d, bool keep_parents, char *full, size_t end, berth_error **err)
 {
         size_t mlen = strlen(d->mount);
+        bool leaf = full[end] == '\0';
         char c = full[end];
         full[end] = '\0';
-        if (!d->top)
+        if (!d->top && (leaf || !keep_parents))
                 d->top = xstrdup(full + mlen);
-        int r = cgroup_dir_has_controller(d, "cpuset") ? cpuset_fill(full, mlen, err) : 0;
+        int r = cgroup_dir_has_controller(d, "cpuset") ? cpuset_fill(full, mlen, leaf, err) : 0;
         full[end] = c;
         return r;
 }
@@ -412,7 +424,7 @@ static int dir_made(struct cgroup_dir *d, char *full, size_t end, berth_error **
 /* mkdir -p of one container directory, recording in d->top the highest
  * directory made.  The leaf is tried first: when its parents exist, as they
  * mostly do, that is the only mkdir. */
-static int dir_create(struct cgroup_dir *d, berth_error **err)
+static int dir_create(struct cgroup_dir *d, bool keep_parents, berth_error **err)
 {
         if (strcmp(d->path, "/") == 0)
                 return 0;
@@ -434,7 +446,7 @@ static int dir_create(struct cgroup_dir *d, berth_error **err)
                         i--;
                 if (r < 0)
                         return create_error(full, ends[i], -r, err);
-                if (r == 1 && dir_made(d, full, ends[i], err) < 0)
+                if (r == 1 && dir_made(d, keep_parents, full, ends[i], err) < 0)
                         return -1;
                 for (i++; i < nlev; i++) {
                         r = mkdir_prefix(full, ends[i]);
@@ -442,7 +454,7 @@ static int dir_create(struct cgroup_dir *d, berth_error **err)
                                 break;
                         if (r < 0)
                                 return create_error(full, ends[i], -r, err);
-                        if (r == 1 && dir_made(d, full, ends[i], err) < 0)
+                        if (r == 1 && dir_made(d, keep_parents, full, ends[i], err) < 0)
                                 return -1;
                 }
                 if (i == nlev)
@@ -513,12 +525,15 @@ struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error
                 return NULL;
         }
         struct cgroup *cg = cgroup_resolve(self, mountinfo, id, cgroups_path, err);
-        /* The default `<caller>/berth/<id>`: `berth` is ours to remove once empty. */
-        for (size_t i = 0; cg && (!cgroups_path || !*cgroups_path) && i < cg->n; i++) {
-                struct cgroup_dir *d = &cg->dirs[i];
-                char *slash = strrchr(d->path, '/');
-                if (slash && slash != d->path)
-                        d->top = xstrndup(d->path, (size_t)(slash - d->path));
+        /* The default `<caller>/berth/<id>`: `berth` is the runtime's own and
+         * stays (making and removing it for every container doubled the
+         * cgroup work); the container's directory is what a delete removes,
+         * even after a create killed while making it. */
+        if (cg && (!cgroups_path || !*cgroups_path)) {
+                cg->keep_parents = true;
+                for (size_t i = 0; i < cg->n; i++)
+                        if (strcmp(cg->dirs[i].path, "/") != 0)
+                                cg->dirs[i].top = xstrdup(cg->dirs[i].path);
         }
         return cg;
 }
@@ -531,7 +546,7 @@ int cgroup_make(struct cgroup *cg, berth_error **err)
                 cg->dirs[i].top = NULL;
         }
         for (size_t i = 0; i < cg->n; i++) {
-                if (dir_create(&cg->dirs[i], err) == 0) {
+                if (dir_create(&cg->dirs[i], cg->keep_parents, err) == 0) {
                         enable_controllers(&cg->dirs[i]);
                         continue;
                 }

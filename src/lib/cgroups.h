@@ -30,6 +30,10 @@ struct cgroup_dir {
 struct cgroup {
         struct cgroup_dir *dirs;
         size_t n;
+        /* The default `<caller>/berth/<id>`: `berth` is the runtime's own
+         * parent, made once and kept, so only the leaf is ever made or
+         * removed per container (set by cgroup_plan, not saved). */
+        bool keep_parents;
 };
 
 /* Where a container's cgroup goes in one hierarchy: `caller` is the caller's
@@ -47,8 +51,8 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
 /* cgroup_create() in two steps, so that create can record in state.json
  * where the cgroup goes before making it (a create killed in between is
  * then still removed by delete).  cgroup_plan() makes nothing; its `top`s
- * are what a destroy may remove: `<caller>/berth` for the default path,
- * else the container's own directory.  cgroup_make() makes the
+ * are what a destroy may remove: the container's own directory for the
+ * default path (`berth` above it stays), else nothing.  cgroup_make() makes the
  * directories and sets each `top` to the highest one it made; on failure
  * nothing it made remains. */
 struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error **err);

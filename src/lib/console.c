@@ -136,7 +136,7 @@ int console_socket_send(int sock, const char *path, int master, berth_error **er
 
 /* ---- the foreground ---------------------------------------------------- */
 
-static void write_all(int fd, const char *buf, size_t n)
+static void write_blocking(int fd, const char *buf, size_t n)
 {
         while (n > 0) {
                 ssize_t w = write(fd, buf, n);
@@ -165,7 +165,7 @@ static ssize_t pump(int from, int to)
         if (n < 0)
                 return errno == EAGAIN ? 1 : (errno == EIO ? 0 : -1);
         if (n > 0)
-                write_all(to, buf, (size_t)n);
+                write_blocking(to, buf, (size_t)n);
         return n;
 }
 
@@ -187,7 +187,7 @@ static void send_eof(int master)
 {
         struct termios t;
         if (tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON))
-                write_all(master, (const char *)&t.c_cc[VEOF], 1);
+                write_blocking(master, (const char *)&t.c_cc[VEOF], 1);
 }
 
 void console_copy_size(int master)

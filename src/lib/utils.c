@@ -182,7 +182,7 @@ char *read_file_at(int dirfd, const char *path, size_t *len)
         return steal_pointer(&buf);
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int write_all(int fd, const char *data, size_t len)
 {
         while (len > 0) {
                 ssize_t w = write(fd, data, len);

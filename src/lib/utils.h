@@ -103,6 +103,8 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* Read a whole file (at dirfd, AT_FDCWD for none); NUL-terminated.
  * On failure returns NULL with errno set. */
 char *read_file_at(int dirfd, const char *path, size_t *len);
+/* write(2) all of `data`, across short writes and EINTR: 0 or -errno. */
+int write_all(int fd, const char *data, size_t len);
 /* Write `data` to a file (O_WRONLY|O_TRUNC, no create unless `mode`). */
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
 /* Write `data` to dir/name (name may hold slashes) through a temporary file and rename(2). */

@@ -49,6 +49,38 @@ def test_relative_cgroups_path(berth, bundle):
     assert not left, f"the parent cgroups berth made remain: {left}"
 
 
+def test_default_parent_stays_and_hands_down_cpusets(berth, bundle):
+    """The default parent `berth/` is the runtime's own: made once, kept, so
+    that a container costs one mkdir and one rmdir per hierarchy.  A delete
+    removes only the container's directory.  In the v1 cpuset hierarchy the
+    parent berth made passes its cpus and mems to each new container
+    (cgroup.clone_children), which can take tasks at once."""
+    parents = {ctrls: os.path.dirname(d) for ctrls, d in container_cgroup_dirs("x")}
+    for p in parents.values():   # start without them where we can (none in use)
+        try:
+            os.rmdir(p)
+        except OSError:
+            pass
+    made = {c for c, p in parents.items() if not os.path.exists(p)}
+    bundle.linux.pop("cgroupsPath", None)
+    bundle.set_args("true")
+    id = berth.create(bundle).id
+    pid = berth.state(id)["pid"]
+    assert proc_cgroups(pid) == expect_paths(f"berth/{id}")
+    for ctrls, d in container_cgroup_dirs(id):
+        if "cpuset" in ctrls.split(","):
+            for attr in ("cpuset.cpus", "cpuset.mems"):
+                with open(os.path.join(d, attr)) as f, open(os.path.join(parents[ctrls], attr)) as g:
+                    assert f.read() == g.read() != "\n", attr
+            if ctrls in made:
+                with open(os.path.join(parents[ctrls], "cgroup.clone_children")) as f:
+                    assert f.read().strip() == "1"
+    berth.run(["delete", "-f", id], check=True)
+    berth.leftovers(id, pid=pid)
+    kept = [p for p in parents.values() if os.path.isdir(p)]
+    assert kept == list(parents.values()), f"the parent `berth/` went: {set(parents.values()) - set(kept)}"
+
+
 def test_cgroup_namespace_root(berth, bundle):
     # With a cgroup namespace the container sees its own cgroup as `/`.
     bundle.set_ns("cgroup")
