@@ -20,7 +20,7 @@ RELR    := $(shell echo 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null 
 CFLAGS  += -std=gnu11 $(OPT) $(SMALL) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Iinclude -Isrc/lib
 LDFLAGS += -pie -Wl,-z,relro -Wl,-z,now -Wl,--gc-sections $(RELR) $(SAN)
 LIBS    := -ljansson $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp) \
-           $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -lm
+           $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -58,7 +58,7 @@ $(BUILD)/berth: $(CLI_OBJ) $(BUILD)/libberth.a
 # Unit tests link the library's objects directly so internal functions are reachable.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberth.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(LIBS) -lcmocka -lm
 
 # The library driven directly, without the CLI: links the shared object.
 $(LIBTEST): tests/lib/libberth-run.c $(BUILD)/libberth.so

@@ -14,6 +14,8 @@
 
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <inttypes.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -163,6 +165,21 @@ static void test_cpu_shares_to_weight(void **state)
         assert_int_equal(res_cpu_shares_to_weight(262143), 10000);
         assert_int_equal(res_cpu_shares_to_weight(262144), 10000);
         assert_int_equal(res_cpu_shares_to_weight(1000000), 10000);
+}
+
+/* berth converts without libm: every shares value in the formula's range
+ * gives what libm's log2, pow and ceil give (runc's formula as written). */
+static void test_cpu_shares_to_weight_matches_libm(void **state)
+{
+        (void)state;
+        for (uint64_t shares = 3; shares < 262144; shares++) {
+                double l = log2((double)shares);
+                double w = ceil(pow(10.0, (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0));
+                uint64_t want = w < 1 ? 1 : w > 10000 ? 10000 : (uint64_t)w;
+                if (res_cpu_shares_to_weight(shares) != want)
+                        fail_msg("shares %" PRIu64 ": %" PRIu64 ", libm says %" PRIu64, shares,
+                                 res_cpu_shares_to_weight(shares), want);
+        }
 }
 
 static void test_blkio_weight_to_io_weight(void **state)
@@ -554,6 +571,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cpu_shares_to_weight),
+                cmocka_unit_test(test_cpu_shares_to_weight_matches_libm),
                 cmocka_unit_test(test_blkio_weight_to_io_weight),
                 cmocka_unit_test(test_swap_to_v2),
                 cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
