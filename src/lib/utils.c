@@ -291,13 +291,38 @@ int parse_long(const char *s, long min, long max, long *out)
         return 0;
 }
 
+/* Without gmtime(3): glibc loads /etc/localtime for it even in UTC.  The
+ * civil date of a day count (days since 1970-01-01), by 400-year eras. */
+static void civil_from_days(long long z, int *y, unsigned *m, unsigned *d)
+{
+        z += 719468;
+        long long era = (z >= 0 ? z : z - 146096) / 146097;
+        unsigned doe = (unsigned)(z - era * 146097);                          /* [0, 146096] */
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+        unsigned mp = (5 * doy + 2) / 153;                                    /* [0, 11], from March */
+        *d = doy - (153 * mp + 2) / 5 + 1;
+        *m = mp < 10 ? mp + 3 : mp - 9;
+        *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+char *rfc3339_utc(const struct timespec *ts)
+{
+        long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+        if (secs < 0) {
+                secs += 86400;
+                days--;
+        }
+        int y;
+        unsigned m, d;
+        civil_from_days(days, &y, &m, &d);
+        return xasprintf("%04d-%02u-%02uT%02lld:%02lld:%02lld.%09ldZ", y, m, d, secs / 3600, secs / 60 % 60,
+                         secs % 60, ts->tv_nsec);
+}
+
 char *now_rfc3339(void)
 {
         struct timespec ts;
-        struct tm tm;
-        char buf[64];
         clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-        return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+        return rfc3339_utc(&ts);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "berth.h"
@@ -125,5 +126,7 @@ int parse_long(const char *s, long min, long max, long *out);
 
 /* The current time as RFC 3339 with nanoseconds, UTC. */
 char *now_rfc3339(void);
+/* `ts` as RFC 3339 in UTC with nanoseconds: 2026-01-01T00:00:00.000000000Z */
+char *rfc3339_utc(const struct timespec *ts);
 
 #endif

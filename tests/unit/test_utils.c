@@ -1,6 +1,7 @@
 /* Unit tests: container id checks, error chaining, small file helpers. */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
@@ -114,11 +115,30 @@ static void numbers_and_strv(void **state)
         free(t);
 }
 
+/* rfc3339_utc computes the civil date itself: the same as gmtime's for
+ * every day from 1901 to 2399, at a second before midnight. */
+static void rfc3339_matches_gmtime(void **state)
+{
+        (void)state;
+        for (long long day = -25202; day < 157000; day++) {
+                struct timespec ts = {.tv_sec = (time_t)(day * 86400 + 86399), .tv_nsec = 5};
+                struct tm tm;
+                char want[64], full[80];
+                gmtime_r(&ts.tv_sec, &tm);
+                strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+                snprintf(full, sizeof full, "%s.000000005Z", want);
+                char *got = rfc3339_utc(&ts);
+                assert_string_equal(got, full);
+                free(got);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(id_ok), cmocka_unit_test(id_bad),           cmocka_unit_test(error_chain),
                 cmocka_unit_test(files), cmocka_unit_test(numbers_and_strv),
+                cmocka_unit_test(rfc3339_matches_gmtime),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
