@@ -204,6 +204,7 @@ struct mount_env {
         int rootfd;
         const int *idmap_fds; /* per mount, -1 when not id-mapped; NULL when none is */
         bool userns;          /* the init is in a user namespace: some mounts need another way */
+        int cwd;              /* the cwd berth was called in (mount_on moves away from it) */
 };
 
 static int reopen_dir(int fd)
@@ -351,7 +352,14 @@ static int mount_fs(const struct mount_env *e, const struct spec_mount *m, berth
         unsigned long flags = m->flags & ~PROPAGATION & ~MS_REC;
         /* With tmpcopyup the tmpfs is filled first and made read-only after. */
         unsigned long now = m->tmpcopyup ? flags & ~MS_RDONLY : flags;
-        if (mount_on(dest, m->source, m->type, now, m->data) < 0) {
+        /* Options naming paths (overlay's lowerdir=...) are read by the
+         * kernel relative to the cwd, as berth's caller had it. */
+        char buf[FD_PATH_MAX];
+        bool paths = m->data && (strchr(m->data, '/') || (m->type && strcmp(m->type, "overlay") == 0));
+        if (paths && fchdir(e->cwd) < 0)
+                return error_set(err, errno, "mount `%s` on `%s`: back to the cwd", m->type, m->destination);
+        if ((paths ? mount(m->source, fd_path(dest, buf), m->type, now, m->data)
+                   : mount_on(dest, m->source, m->type, now, m->data)) < 0) {
                 if (has_userns_fallback(e, m, errno))
                         return mount_userns_fallback(e, m, err);
                 return error_set(err, errno, "mount `%s` on `%s`", m->type, m->destination);
@@ -652,7 +660,11 @@ int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot,
         _cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return error_set(err, errno, "open rootfs `%s`", s->root_path);
+        _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cwd < 0)
+                return error_set(err, errno, "open the cwd");
         struct mount_env e = {
+                .cwd = cwd,
                 .s = s,
                 .cg = cg,
                 .rootfd = rootfd,

@@ -77,6 +77,22 @@ def test_overlay(berth, bundle):
     assert not os.path.exists(os.path.join(base, "lower", "from-container"))
 
 
+def test_overlay_relative_paths_from_the_callers_cwd(berth, bundle):
+    """Paths in mount options are the kernel's to read, relative to the cwd
+    berth was called in (berth mounts from inside the targets, and goes back
+    for these)."""
+    base = os.path.join(bundle.path, "ovl")
+    for d in ("lower", "upper", "work"):
+        os.makedirs(os.path.join(base, d))
+    with open(os.path.join(base, "lower", "from-lower"), "w") as f:
+        f.write("relative\n")
+    bundle.add_mount("/o", "overlay", "overlay", ["lowerdir=lower,upperdir=upper,workdir=work"])
+    bundle.set_args("cat", "/o/from-lower")
+    r = berth.run_container(bundle, wrap=["env", "-C", base])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "relative\n"
+
+
 def test_devpts_proc_sysfs_mqueue_options(berth, bundle):
     # The default spec's own filesystems, with their data as written.
     _, mounts = run_with_mountinfo(berth, bundle)
