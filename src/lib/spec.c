@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -26,6 +27,15 @@
 #include "net.h"
 #include "seccomp_filter.h"
 #include "sysctl.h"
+
+/* jansson seeds its hash tables from /dev/urandom at the first object (an
+ * open, a read, a close in every berth process); one getrandom does. */
+__attribute__((constructor)) static void seed_json(void)
+{
+        uint32_t seed;
+        if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed && seed)
+                json_object_seed(seed);
+}
 
 /* Kernel ABI values, for headers older than the features. */
 #ifndef CLONE_NEWTIME
