@@ -583,9 +583,10 @@ int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err)
         return 0;
 }
 
-/* clone3 with `args` (pidfd_clone), born in the cgroup2 directory of `cg` where the kernel
- * allows (CLONE_INTO_CGROUP: no migration at all); *born_in_v2 tells the
- * child whether it still has to join that directory itself. */
+/* clone3 with `args` (pidfd_clone), born in the cgroup2 directory of `cg`
+ * where the kernel allows (CLONE_INTO_CGROUP: no migration at all);
+ * *born_in_v2 tells the child whether it still has to join that directory
+ * itself. */
 long cgroup_clone3(struct berth_clone_args *args, const struct cgroup *cg, bool *born_in_v2)
 {
         _cleanup_close_ int v2 = cgroup_v2_fd(cg);

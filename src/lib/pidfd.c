@@ -40,8 +40,8 @@ static long clone_fallback(struct berth_clone_args *args)
         uint64_t flags = args->flags & ~(uint64_t)(CLONE_INTO_CGROUP | CLONE_CLEAR_SIGHAND);
         /* clone(2) takes the exit signal in the low byte of its flags, where
          * CLONE_NEWTIME sits, and has no room for higher flags or set_tid. */
-        if ((flags & (CSIGNAL | CLONE_NEWTIME)) || flags >> 32 || args->exit_signal > CSIGNAL || args->stack ||
-            args->set_tid_size) {
+        if ((flags & (CSIGNAL | CLONE_NEWTIME)) || flags >> 32 || args->exit_signal > CSIGNAL ||
+            args->stack || args->set_tid_size) {
                 errno = ENOSYS;
                 return -1;
         }

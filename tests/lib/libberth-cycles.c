@@ -233,7 +233,7 @@ int main(int argc, char **argv)
                 if (ctx == NULL)
                         return fail("context", argv[1], err);
                 berth_bundle *bundle = berth_bundle_load(argv[2], &err);
-                int r = !bundle  ? fail("load", argv[2], err)
+                int r = !bundle   ? fail("load", argv[2], err)
                         : is_full ? full(ctx, bundle, argv[4], strtol(argv[5], NULL, 10), argv[6])
                                   : inspect(ctx, bundle);
                 berth_bundle_free(bundle);
