@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "cgroups.h"
+#include "pidfd.h"
 #include "syscalls.h"
 
 #include "cgroup_backend.h"
@@ -597,9 +598,10 @@ int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err)
         return 0;
 }
 
-/* clone3 with `args`, born in the cgroup2 directory of `cg` where the kernel
- * allows (CLONE_INTO_CGROUP: no migration at all); *born_in_v2 tells the
- * child whether it still has to join that directory itself. */
+/* clone3 with `args` (pidfd_clone), born in the cgroup2 directory of `cg`
+ * where the kernel allows (CLONE_INTO_CGROUP: no migration at all);
+ * *born_in_v2 tells the child whether it still has to join that directory
+ * itself. */
 long cgroup_clone3(struct berth_clone_args *args, const struct cgroup *cg, bool *born_in_v2)
 {
         _cleanup_close_ int v2 = cgroup_v2_fd(cg);
@@ -607,15 +609,15 @@ long cgroup_clone3(struct berth_clone_args *args, const struct cgroup *cg, bool 
         if (v2 >= 0) {
                 args->flags |= CLONE_INTO_CGROUP;
                 args->cgroup = (uint64_t)v2;
-                *born_in_v2 = true;
-                long pid = sys_clone3(args);
+                long pid = pidfd_clone(args);
+                /* Without clone3 the flag is dropped (pidfd_clone): seen by the child too. */
+                *born_in_v2 = pid >= 0 && (args->flags & CLONE_INTO_CGROUP);
                 if (pid >= 0)
                         return pid;
                 /* An older kernel, or a cgroup it refuses: the child joins by itself. */
                 args->flags &= ~CLONE_INTO_CGROUP;
-                *born_in_v2 = false;
         }
-        return sys_clone3(args);
+        return pidfd_clone(args);
 }
 
 /* An fd of the container's cgroup2 directory for CLONE_INTO_CGROUP, or -1. */

@@ -22,6 +22,7 @@
 #include "container.h"
 #include "control.h"
 #include "hooks.h"
+#include "pidfd.h"
 #include "process.h"
 #include "rootfs.h"
 #include "syscalls.h"
@@ -434,7 +435,7 @@ static int restore_state(struct restore *x, const char *pidfile, berth_error **e
         if (!text || parse_long(strtok(text, "\n"), 1, INT32_MAX, &pid) < 0)
                 return error_set(err, text ? EINVAL : errno, "read CRIU's pid file `%s`", pidfile);
         x->pid = (pid_t)pid;
-        x->pidfd = sys_pidfd_open(x->pid, 0);
+        x->pidfd = pidfd_open_pid(x->pid);
         _cleanup_free_ char *created = now_rfc3339();
         struct saved_state st = {
                 .id = (char *)x->id,
@@ -495,7 +496,7 @@ static int restore_run(struct restore *x, berth_error **err)
 static void restore_undo(struct restore *x)
 {
         if (x->pidfd >= 0) {
-                sys_pidfd_send_signal(x->pidfd, SIGKILL);
+                pidfd_signal(x->pidfd, SIGKILL);
                 waitpid(x->pid, NULL, 0);
         }
         if (x->cg)

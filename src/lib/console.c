@@ -16,6 +16,7 @@
 #include <termios.h>
 
 #include "notify.h"
+#include "pidfd.h"
 #include "sync.h"
 #include "syscalls.h"
 
@@ -207,7 +208,7 @@ static void relay_signal(const struct console_wait *w)
                 if (w->master >= 0)
                         console_copy_size(w->master);
         } else if (si.ssi_signo != SIGCHLD) {
-                sys_pidfd_send_signal(w->pidfd, (int)si.ssi_signo);
+                pidfd_signal(w->pidfd, (int)si.ssi_signo);
         }
 }
 
@@ -223,7 +224,7 @@ static int wait_loop(const struct console_wait *w, int *status, berth_error **er
                 [SLOT_NOTIFY] = {.fd = w->notify_fd, .events = POLLIN},
         };
         for (;;) {
-                if (poll(p, SLOT_COUNT, -1) < 0) {
+                if (pidfd_poll(p, SLOT_COUNT, SLOT_PID, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return error_set(err, errno, "wait for process %d", w->pid);

@@ -26,6 +26,7 @@
 #include "namespaces.h"
 #include "net.h"
 #include "notify.h"
+#include "pidfd.h"
 #include "process.h"
 #include "rootfs.h"
 #include "security.h"
@@ -34,9 +35,6 @@
 #include "sync.h"
 #include "syscalls.h"
 
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
 #define ID_MAX 1024
 
 void ctx_debug(berth_context *ctx, const char *fmt, ...)
@@ -169,6 +167,11 @@ static int check_supported(const struct launch *l, berth_error **err)
                 return error_set(err, 0, "linux.namespaces: a mount namespace is required");
         if (ns_check_paths(s, err) < 0)
                 return -1;
+        /* clone(2), berth's way without clone3, has no bit left for it (pidfd.h). */
+        if ((ns_clone_flags(s) & CLONE_NEWTIME) && !pidfd_have_clone3())
+                return error_set(err, ENOSYS,
+                                 "linux.namespaces: a new time namespace needs clone3(2), which this system "
+                                 "does not have");
         return sysctl_check_host(s, err);
 }
 
@@ -332,7 +335,7 @@ static int launch_clone(struct launch *l, berth_error **err)
 static void launch_undo(struct launch *l)
 {
         if (l->pid > 0) {
-                sys_pidfd_send_signal(l->pidfd, SIGKILL);
+                pidfd_signal(l->pidfd, SIGKILL);
                 if (l->mon) /* its parent: done once it has reaped it */
                         monitor_wait(l->dirfd);
                 else

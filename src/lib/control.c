@@ -9,6 +9,7 @@
 #include "container.h"
 #include "control.h"
 #include "net.h"
+#include "pidfd.h"
 
 /* ---- resources at create -------------------------------------------------- */
 
@@ -282,7 +283,7 @@ static int event_loop(const struct handle *h, const char *id, int pidfd, int tim
                               {.fd = w->fd, .events = POLLIN},
                               {.fd = timerfd, .events = POLLIN}};
         for (;;) {
-                if (poll(p, 3, -1) < 0) {
+                if (pidfd_poll(p, 3, 0, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return error_set(err, errno, "wait for events of container `%s`", id);

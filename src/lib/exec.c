@@ -23,14 +23,11 @@
 #include "container.h"
 #include "namespaces.h"
 #include "landlock.h"
+#include "pidfd.h"
 #include "process.h"
 #include "security.h"
 #include "sync.h"
 #include "syscalls.h"
-
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
 
 struct exec {
         berth_context *ctx;
@@ -291,7 +288,8 @@ static void find_namespaces(struct exec *x)
         }
 }
 
-/* One by one from /proc/PID/ns (kernels before 5.8): all opened before the
+/* One by one from /proc/PID/ns (kernels before 5.8, or a /proc handle of
+ * the init where there is no pidfd_open: pidfd.h): all opened before the
  * first setns, which changes what /proc is. */
 static int join_by_path(int pidfd, pid_t pid, int flags, berth_error **err)
 {
@@ -305,7 +303,7 @@ static int join_by_path(int pidfd, pid_t pid, int flags, berth_error **err)
                         r = error_set(err, errno, "open `%s`", path);
         }
         /* Opened while the init was alive: the pid was still its own. */
-        if (r == 0 && sys_pidfd_send_signal(pidfd, 0) < 0)
+        if (r == 0 && pidfd_signal(pidfd, 0) < 0)
                 r = error_set(err, ESRCH, "the container's init is gone");
         for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
                 if (fds[i] < 0)
@@ -319,7 +317,8 @@ static int join_by_path(int pidfd, pid_t pid, int flags, berth_error **err)
 }
 
 /* Join the namespaces `flags` of the init: atomically through its pidfd
- * where the kernel can (5.8+; EINVAL before), else by path. */
+ * where the kernel can (5.8+; EINVAL before, and for a /proc handle), else
+ * by path. */
 static int join_init(int pidfd, pid_t pid, int flags, berth_error **err)
 {
         if (setns(pidfd, flags) == 0)
@@ -536,7 +535,7 @@ static int exec_prepare(struct exec *x, berth_error **err)
                 return error_set(err, 0, "cannot exec in container `%s`: container not running", x->id);
         find_namespaces(x);
         /* Compared while the init was alive, so these were its namespaces. */
-        if (sys_pidfd_send_signal(x->init_pidfd, 0) < 0)
+        if (pidfd_signal(x->init_pidfd, 0) < 0)
                 return error_set(err, 0, "cannot exec in container `%s`: container not running", x->id);
         return 0;
 }
@@ -544,7 +543,7 @@ static int exec_prepare(struct exec *x, berth_error **err)
 static void exec_close(struct exec *x)
 {
         if (x->pid > 0) {
-                sys_pidfd_send_signal(x->pidfd, SIGKILL);
+                pidfd_signal(x->pidfd, SIGKILL);
                 while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
         }

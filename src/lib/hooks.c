@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "container.h"
+#include "pidfd.h"
 #include "sync.h"
 #include "syscalls.h"
 
@@ -247,17 +248,18 @@ static int hook_start(struct hook_run *r, const struct hook *hk, const char *sta
         errp[1] = above_stdio(errp[1]);
         r->outfd = out[0];
         r->errfd = errp[0];
-        r->pid = fork();
-        if (r->pid == 0)
+        /* Its pidfd from the clone itself: no moment where its pid could name another process. */
+        struct berth_clone_args args = {
+                .flags = CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&r->pidfd, .exit_signal = SIGCHLD};
+        long pid = pidfd_clone(&args);
+        if (pid == 0)
                 hook_child(hk, in, out[1], errp[1]);
         int e = errno;
         close(out[1]);
         close(errp[1]);
-        if (r->pid < 0)
-                return error_set(err, e, "fork for hook `%s`", hk->path);
-        r->pidfd = sys_pidfd_open(r->pid, 0);
-        if (r->pidfd < 0)
-                return error_set(err, errno, "pidfd_open for hook `%s`", hk->path);
+        if (pid < 0)
+                return error_set(err, e, "clone for hook `%s`", hk->path);
+        r->pid = (pid_t)pid;
         fcntl(r->outfd, F_SETFL, O_NONBLOCK);
         return 0;
 }
@@ -304,13 +306,13 @@ static void hook_wait(struct hook_run *r, unsigned timeout)
                         long long left = deadline - now_ms();
                         wait = left > 0 ? (int)left : 0;
                 }
-                int n = poll(p, out_open ? 2 : 1, wait);
+                int n = pidfd_poll(p, out_open ? 2 : 1, 0, wait);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n == 0) {
                         r->timed_out = true;
                         kill(-r->pid, SIGKILL);
-                        sys_pidfd_send_signal(r->pidfd, SIGKILL);
+                        pidfd_signal(r->pidfd, SIGKILL);
                         break;
                 }
                 if (out_open && p[1].revents && read_output(r) == 0 && (p[1].revents & POLLHUP))

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "namespaces.h"
+#include "pidfd.h"
 #include "rootfs.h"
 #include "sync.h"
 #include "syscalls.h"
@@ -24,7 +25,7 @@ static int userns_for_mount(const struct spec_mount *m, berth_error **err)
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return error_set(err, errno, "create pipe");
         struct berth_clone_args args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
-        long pid = sys_clone3(&args);
+        long pid = pidfd_clone(&args);
         if (pid == 0) {
                 char c;
                 close(pipefd[1]);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "exit_report.h"
+#include "pidfd.h"
 #include "sync.h"
 #include "syscalls.h"
 
@@ -99,7 +100,7 @@ static _Noreturn void monitor_loop(struct monitor *m, pid_t pid, int pidfd, int 
         bool have_started = false;
         struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = m->started_rd, .events = POLLIN}};
         for (;;) {
-                int n = poll(p, 2, -1);
+                int n = pidfd_poll(p, 2, 0, -1);
                 if (n < 0 && errno != EINTR)
                         break;
                 if (n > 0 && p[1].fd >= 0 && p[1].revents)
@@ -182,7 +183,7 @@ static _Noreturn void monitor_child(struct monitor *m, int (*clone_fn)(void *, b
         }
         int dirfd = -1;
         if (monitor_settle(m, *pidfd, &dirfd, &err) < 0 || sync_send_fd(m->sock, SYNC_READY, *pidfd) < 0) {
-                sys_pidfd_send_signal(*pidfd, SIGKILL);
+                pidfd_signal(*pidfd, SIGKILL);
                 waitpid(*pid, NULL, 0);
                 if (err)
                         sync_send_error(m->sock, err);
@@ -196,16 +197,6 @@ static _Noreturn void monitor_child(struct monitor *m, int (*clone_fn)(void *, b
 }
 
 /* ---- in the launcher ---------------------------------------------------------- */
-
-/* The pid a pidfd refers to (its fdinfo's `Pid:` line), or -1. */
-static pid_t pidfd_pid(int pidfd)
-{
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
-        _cleanup_free_ char *text = read_file_at(AT_FDCWD, path, NULL);
-        const char *line = text ? strstr(text, "\nPid:") : NULL;
-        return line ? (pid_t)strtol(line + 5, NULL, 10) : -1;
-}
 
 int monitor_clone(struct monitor *m, int (*clone_fn)(void *data, berth_error **err), void *data, pid_t *pid,
                   int *pidfd, berth_error **err)

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "pidfd.h"
+
 #define NOTIFY_MSG_MAX 4096
 
 static json_t *notify_mount(const char *state_dir)
@@ -131,7 +133,7 @@ int notify_wait(int sock, int pidfd, const char *host, pid_t mainpid, berth_erro
 {
         struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
         for (;;) {
-                if (poll(p, 2, -1) < 0) {
+                if (pidfd_poll(p, 2, 1, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return error_set(err, errno, "wait for the container's READY");

@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "notify.h"
 #include "hooks.h"
 #include "net.h"
+#include "pidfd.h"
 #include "recover.h"
 #include "syscalls.h"
 
@@ -44,12 +44,12 @@ void handle_close(struct handle *h)
         state_clear(&h->st);
 }
 
-/* A pidfd for the init, or -1 when it is gone (or its pid was reused). */
+/* A handle of the init (pidfd.h), or -1 when it is gone (or its pid was reused). */
 int init_pidfd(const struct saved_state *st)
 {
         if (st->pid <= 0)
                 return -1;
-        int fd = sys_pidfd_open(st->pid, 0);
+        int fd = pidfd_open_pid(st->pid);
         /* Checked after opening: from here on the pid cannot be reused under us. */
         if (fd >= 0 && proc_start_time(st->pid) != st->start_time) {
                 close(fd);
@@ -68,10 +68,8 @@ int handle_destroy(struct handle *h, berth_error **err)
         }
         _cleanup_close_ int pidfd = init_pidfd(&h->st);
         if (pidfd >= 0) {
-                sys_pidfd_send_signal(pidfd, SIGKILL);
-                struct pollfd p = {.fd = pidfd, .events = POLLIN};
-                while (poll(&p, 1, KILL_WAIT_MS) < 0 && errno == EINTR)
-                        ;
+                pidfd_signal(pidfd, SIGKILL);
+                pidfd_wait(pidfd, KILL_WAIT_MS);
         }
         /* A monitor reads the cgroup for its report: let it finish first. */
         monitor_wait(h->dirfd);
@@ -155,7 +153,7 @@ int berth_kill(berth_context *ctx, const char *id, int signal, bool all, berth_e
         } else if (h.status == BERTH_STOPPED || h.status == BERTH_CREATING ||
                    (pidfd = init_pidfd(&h.st)) < 0) {
                 r = error_set(err, 0, "cannot kill container `%s`: container not running", id);
-        } else if (sys_pidfd_send_signal(pidfd, signal) < 0) {
+        } else if (pidfd_signal(pidfd, signal) < 0) {
                 r = error_set(err, errno, "kill container `%s` with signal %d", id, signal);
         }
         /* As runc: SIGKILL thaws a paused container, or its processes could not die. */

@@ -2,13 +2,12 @@
  * a signal, a bounded wait on the init's pidfd, then SIGKILL to everything
  * left in the container's cgroup, so that no process escapes by forking. */
 #define _GNU_SOURCE
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <time.h>
 
 #include "container.h"
 #include "monitor.h"
+#include "pidfd.h"
 #include "syscalls.h"
 
 #define STOP_KILL_WAIT_MS 10000
@@ -18,22 +17,6 @@ static long long now_ms(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Until the process behind `pidfd` has ended, at most `ms`; true when it has. */
-static bool wait_exit(int pidfd, long long ms)
-{
-        long long deadline = now_ms() + ms;
-        struct pollfd p = {.fd = pidfd, .events = POLLIN};
-        for (;;) {
-                long long left = deadline - now_ms();
-                left = left < 0 ? 0 : left > INT_MAX ? INT_MAX : left;
-                int n = poll(&p, 1, (int)left);
-                if (n > 0)
-                        return true;
-                if (n == 0 || errno != EINTR)
-                        return false;
-        }
 }
 
 /* SIGKILL to every process in the cgroup, until none is left: the kills are
@@ -79,22 +62,22 @@ static int stop_handle(berth_context *ctx, struct handle *h, const char *id, int
         _cleanup_close_ int pidfd = h->status == BERTH_STOPPED ? -1 : init_pidfd(&h->st);
         /* A created container's program never ran: nothing to be graceful to. */
         if (pidfd >= 0 && h->status != BERTH_CREATED) {
-                if (sys_pidfd_send_signal(pidfd, sig) < 0 && errno != ESRCH)
+                if (pidfd_signal(pidfd, sig) < 0 && errno != ESRCH)
                         return error_set(err, errno, "stop container `%s`: send signal %d", id, sig);
                 /* Frozen, it could not act on the signal. */
                 if (h->status == BERTH_PAUSED && h->st.cgroup)
                         cgroup_freeze(h->st.cgroup, false, NULL);
-                bool ended = wait_exit(pidfd, timeout_ms);
+                bool ended = pidfd_wait(pidfd, timeout_ms);
                 ctx_debug(ctx, "container %s: %s after signal %d", id, ended ? "ended" : "still running",
                           sig);
         }
         /* What is left: an init that ignored the signal, and (without a pid
          * namespace of its own) everything it started. */
         if (pidfd >= 0)
-                sys_pidfd_send_signal(pidfd, SIGKILL);
+                pidfd_signal(pidfd, SIGKILL);
         if (h->st.cgroup && h->st.cgroup->n > 0 && kill_all(h->st.cgroup, id, err) < 0)
                 return -1;
-        if (pidfd >= 0 && !wait_exit(pidfd, STOP_KILL_WAIT_MS))
+        if (pidfd >= 0 && !pidfd_wait(pidfd, STOP_KILL_WAIT_MS))
                 return error_set(err, EBUSY, "stop container `%s`: its init survived SIGKILL", id);
         /* Its exit report, when a monitor writes one, is there on return. */
         monitor_wait(h->dirfd);

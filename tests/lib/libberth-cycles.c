@@ -1,7 +1,15 @@
 /* libberth-cycles ROOT BUNDLE PREFIX CYCLES ALIVE: drive libberth in one
  * long-lived process, as an engine would, and check that it loses nothing.
  * libberth-cycles ROOT BUNDLE --inspect: the operations that clone nothing,
- * on the containers already under ROOT (for valgrind, which has no clone3).
+ * on the containers already under ROOT.
+ * libberth-cycles ROOT BUNDLE --full PREFIX CYCLES RUN_BUNDLE: CYCLES times
+ * create, start, exec (`sh -c 'exit 5'`, its status checked), kill and
+ * delete of PREFIX-f0, PREFIX-f1, ..., then a foreground run of RUN_BUNDLE
+ * (as PREFIX-run);
+ * prints "full=<n> run=<exit code>".  Both modes are what the valgrind test
+ * runs (tests/integration/test_load.py): under valgrind 3.19, which has no
+ * clone3, pidfd_open or pidfd_send_signal, the library takes its fallbacks
+ * (src/lib/pidfd.h).
  *
  *   1. CYCLES times: create, start, state, kill (SIGKILL), delete of one
  *      container (ids PREFIX-c0, PREFIX-c1, ...), each through the API;
@@ -138,6 +146,49 @@ static int run(berth_context *ctx, const berth_bundle *bundle, const char *prefi
         return 0;
 }
 
+/* One container through every operation that clones: create, start, exec, kill, delete. */
+static int full_cycle(berth_context *ctx, const berth_bundle *bundle, const char *id)
+{
+        int r = up(ctx, bundle, id);
+        if (r != 0)
+                return r;
+        berth_error *err = NULL;
+        char *args[] = {"sh", "-c", "exit 5", NULL};
+        struct berth_exec_options eo = {.args = args};
+        struct berth_exit_status st;
+        if (berth_exec(ctx, id, &eo, &st, &err) < 0)
+                return fail("exec", id, err);
+        if (st.exit_code != 5) {
+                fprintf(stderr, "libberth-cycles: exec in %s exited %d, expected 5\n", id, st.exit_code);
+                return 2;
+        }
+        return down(ctx, id);
+}
+
+static int full(berth_context *ctx, const berth_bundle *bundle, const char *prefix, long cycles,
+                const char *run_path)
+{
+        char id[256];
+        int r;
+        for (long i = 0; i < cycles; i++) {
+                snprintf(id, sizeof id, "%s-f%ld", prefix, i);
+                if ((r = full_cycle(ctx, bundle, id)) != 0)
+                        return r;
+        }
+        berth_error *err = NULL;
+        berth_bundle *run_bundle = berth_bundle_load(run_path, &err);
+        if (run_bundle == NULL)
+                return fail("load", run_path, err);
+        struct berth_exit_status st;
+        snprintf(id, sizeof id, "%s-run", prefix);
+        r = berth_run(ctx, id, run_bundle, NULL, &st, &err);
+        berth_bundle_free(run_bundle);
+        if (r < 0)
+                return fail("run", id, err);
+        printf("full=%ld run=%d\n", cycles, st.exit_code);
+        return 0;
+}
+
 /* Load the bundle, then for every container under the root: state, pids,
  * stats, pause, resume, an OOM watch, and finally delete --force. */
 static int inspect(berth_context *ctx, const berth_bundle *bundle)
@@ -164,8 +215,6 @@ static int inspect(berth_context *ctx, const berth_bundle *bundle)
                 free(pids);
                 free(stats);
                 berth_oom_watch_free(w);
-                /* Not berth_kill: it needs pidfd_open, which valgrind 3.19 lacks;
-                 * delete --force kills through the cgroup as well. */
                 if (r == 0 && berth_delete(ctx, *id, true, &err) < 0)
                         r = fail("delete", *id, err);
         }
@@ -177,19 +226,24 @@ static int inspect(berth_context *ctx, const berth_bundle *bundle)
 
 int main(int argc, char **argv)
 {
-        if (argc == 4 && strcmp(argv[3], "--inspect") == 0) {
+        bool is_full = argc == 7 && strcmp(argv[3], "--full") == 0;
+        if ((argc == 4 && strcmp(argv[3], "--inspect") == 0) || is_full) {
                 berth_error *err = NULL;
                 berth_context *ctx = berth_context_new(argv[1], NULL, NULL, &err);
                 if (ctx == NULL)
                         return fail("context", argv[1], err);
                 berth_bundle *bundle = berth_bundle_load(argv[2], &err);
-                int r = bundle ? inspect(ctx, bundle) : fail("load", argv[2], err);
+                int r = !bundle   ? fail("load", argv[2], err)
+                        : is_full ? full(ctx, bundle, argv[4], strtol(argv[5], NULL, 10), argv[6])
+                                  : inspect(ctx, bundle);
                 berth_bundle_free(bundle);
                 berth_context_free(ctx);
                 return r;
         }
         if (argc != 6) {
-                fprintf(stderr, "usage: libberth-cycles ROOT BUNDLE PREFIX CYCLES ALIVE\n");
+                fprintf(stderr, "usage: libberth-cycles ROOT BUNDLE PREFIX CYCLES ALIVE\n"
+                                "       libberth-cycles ROOT BUNDLE --inspect\n"
+                                "       libberth-cycles ROOT BUNDLE --full PREFIX CYCLES RUN_BUNDLE\n");
                 return 1;
         }
         long cycles = strtol(argv[4], NULL, 10), alive = strtol(argv[5], NULL, 10);
