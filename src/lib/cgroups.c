@@ -571,31 +571,52 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
 
 /* ---- enter, pids, kill ------------------------------------------ */
 
+static int enter_error(const struct cgroup_dir *d, const char *dir, int r, berth_error **err)
+{
+        if (r == -ENOSPC && cgroup_dir_has_controller(d, "cpuset"))
+                return error_set(err, -r, "join cgroup `%s`: its cpuset.cpus or cpuset.mems is empty", dir);
+        if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
+                return error_set(err, -r, "join cgroup `%s`: the hierarchy is not delegated to uid %u", dir,
+                                 (unsigned)geteuid());
+        return error_set(err, -r, "join cgroup `%s`", dir);
+}
+
 /* The calling process joins the container's cgroup.  Moving another process
  * (cgroup.procs) takes the global threadgroup lock for writing, which waits
  * for an RCU grace period: 7-15 ms here.  A single thread moving itself
  * through v1's `tasks` skips that lock, so the init does it this way.  The
- * v2 directory is best joined at clone time (CLONE_INTO_CGROUP, `skip_v2`). */
-int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err)
+ * v2 directory is best joined at clone time (CLONE_INTO_CGROUP, `skip_v2`).
+ * With `memory_late`, the v1 memory hierarchy's `tasks` is only opened, into
+ * *memory_late (-1 when there is none), for cgroup_enter_late(). */
+int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, int *memory_late, berth_error **err)
 {
+        if (memory_late)
+                *memory_late = -1;
         for (size_t i = 0; i < cg->n; i++) {
                 const struct cgroup_dir *d = &cg->dirs[i];
                 if (d->v2 && skip_v2)
                         continue;
                 _cleanup_free_ char *dir = cgroup_dir_path(d);
                 _cleanup_free_ char *file = xasprintf("%s/%s", dir, d->v2 ? "cgroup.procs" : "tasks");
-                int r = write_file_at(AT_FDCWD, file, "0", 1, 0);
-                if (r == 0)
-                        continue;
-                if (r == -ENOSPC && cgroup_dir_has_controller(d, "cpuset"))
-                        return error_set(err, -r, "join cgroup `%s`: its cpuset.cpus or cpuset.mems is empty",
-                                         dir);
-                if ((r == -EACCES || r == -EPERM) && geteuid() != 0)
-                        return error_set(err, -r, "join cgroup `%s`: the hierarchy is not delegated to uid %u",
-                                         dir, (unsigned)geteuid());
-                return error_set(err, -r, "join cgroup `%s`", dir);
+                int r;
+                if (memory_late && !d->v2 && cgroup_dir_has_controller(d, "memory"))
+                        r = (*memory_late = open(file, O_WRONLY | O_CLOEXEC)) < 0 ? -errno : 0;
+                else
+                        r = write_file_at(AT_FDCWD, file, "0", 1, 0);
+                if (r < 0)
+                        return enter_error(d, dir, r, err);
         }
         return 0;
+}
+
+int cgroup_enter_late(int *memory_late, berth_error **err)
+{
+        if (*memory_late < 0)
+                return 0;
+        int r = write(*memory_late, "0", 1) == 1 ? 0 : -errno;
+        close(*memory_late);
+        *memory_late = -1;
+        return r == 0 ? 0 : error_set(err, -r, "join the memory cgroup");
 }
 
 /* clone3 with `args` (pidfd_clone), born in the cgroup2 directory of `cg`

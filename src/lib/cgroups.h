@@ -59,8 +59,13 @@ struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error
 int cgroup_make(struct cgroup *cg, berth_error **err);
 /* The calling (single-threaded) process joins the cgroup in every
  * hierarchy, without the grace-period wait of moving another process;
- * `skip_v2` when it was born in the v2 directory (CLONE_INTO_CGROUP). */
-int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, berth_error **err);
+ * `skip_v2` when it was born in the v2 directory (CLONE_INTO_CGROUP).
+ * With `memory_late` the v1 memory cgroup is left for cgroup_enter_late(),
+ * its `tasks` opened into *memory_late (or -1): the init joins it once its
+ * mounts are made, so that they are not charged to the container. */
+int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, int *memory_late, berth_error **err);
+/* Join through the fd cgroup_enter_self() left, and close it. */
+int cgroup_enter_late(int *memory_late, berth_error **err);
 struct berth_clone_args;
 /* clone3(2) straight into the cgroup2 directory of `cg` where possible;
  * *born_in_v2 says whether that happened (see cgroup_enter_self). */

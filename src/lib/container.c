@@ -153,6 +153,7 @@ struct launch {
         int startfd;    /* create with startContainer/poststart hooks: the start fifo (hooks.h), or -1 */
         pid_t host_pid; /* in the init: its pid as the runtime sees it, for the hooks' state */
         bool born_in_v2; /* clone3 put the init in its cgroup2 directory already */
+        int memory_late;  /* in the init: `tasks` of its v1 memory cgroup, joined last (init_setup) */
         struct monitor *mon; /* --monitor / --exit-file of a detached container (monitor.h), or NULL */
 };
 
@@ -175,10 +176,36 @@ static int check_supported(const struct launch *l, berth_error **err)
         return sysctl_check_host(s, err);
 }
 
-/* Mounts made, not pivoted yet: the prestart, createRuntime and createContainer hooks' moment. */
+
+/* Only once inside its cgroup, so that the namespace's root is the container's cgroup. */
+static int enter_cgroup_ns(const struct spec *s, berth_error **err)
+{
+        if (s->namespaces[NS_CGROUP].present && !s->namespaces[NS_CGROUP].path && unshare(CLONE_NEWCGROUP) < 0)
+                return error_set(err, errno, "create cgroup namespace");
+        return 0;
+}
+
+/* The v1 memory cgroup, then the cgroup namespace, that cgroup_enter_self
+ * left for now: what berth does inside the container until its mounts are
+ * made is not charged to the container's memory. */
+static int init_join_late(struct launch *l, berth_error **err)
+{
+        if (l->memory_late < 0)
+                return 0;
+        return cgroup_enter_late(&l->memory_late, err) < 0 ? -1 : enter_cgroup_ns(l->s, err);
+}
+
+/* Mounts made, not pivoted yet: the prestart, createRuntime and
+ * createContainer hooks' moment.  They may look at the container's cgroups
+ * and namespaces: all of them are joined by then. */
 static int init_before_pivot(void *data, berth_error **err)
 {
         struct launch *l = data;
+        const struct hooks *h = l->s->hooks;
+        bool any = hooks_have(h, HOOK_PRESTART) || hooks_have(h, HOOK_CREATE_RUNTIME) ||
+                   hooks_have(h, HOOK_CREATE_CONTAINER);
+        if (any && init_join_late(l, err) < 0)
+                return -1;
         return hooks_init_create(l->s, l->id, l->sync[1], &l->host_pid, err);
 }
 
@@ -192,7 +219,7 @@ static int init_setup(struct launch *l, berth_error **err)
                 return -1;
         /* First of all, and while still the caller's root: join the cgroup
          * (after GO_SETUP, so that a failure finds the parent reading). */
-        if (l->cg && cgroup_enter_self(l->cg, l->born_in_v2, err) < 0)
+        if (l->cg && cgroup_enter_self(l->cg, l->born_in_v2, &l->memory_late, err) < 0)
                 return -1;
         /* A rootless init was left dumpable for its id maps (launch_clone). */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -205,10 +232,10 @@ static int init_setup(struct launch *l, berth_error **err)
                 return error_set(err, errno, "become root in the user namespace");
         if (ns_join_paths(s, err) < 0)
                 return -1;
-        /* Only now, inside its cgroup, so that the namespace's root is the container's cgroup. */
-        if (s->namespaces[NS_CGROUP].present && !s->namespaces[NS_CGROUP].path &&
-            unshare(CLONE_NEWCGROUP) < 0)
-                return error_set(err, errno, "create cgroup namespace");
+        /* (A cgroup2 mount needs the cgroup namespace first: that is a v2
+         * host, where there is no late join.) */
+        if (l->memory_late < 0 && enter_cgroup_ns(s, err) < 0)
+                return -1;
         if (process_setup(s, !l->opts.no_new_keyring, l->id, err) < 0)
                 return -1;
         if (!s->namespaces[NS_MNT].path &&
@@ -220,7 +247,7 @@ static int init_setup(struct launch *l, berth_error **err)
             console_setup_child(l->sync[1], s->process.console_height, s->process.console_width,
                                 !s->namespaces[NS_MNT].path, s->process.user.uid, err) < 0)
                 return -1;
-        return 0;
+        return init_join_late(l, err);
 }
 
 static int init_wait_start(struct launch *l, berth_error **err)
@@ -615,7 +642,8 @@ static void launch_init(struct launch *l, berth_context *ctx, const char *id, co
                              .console_sock = -1,
                              .master = -1,
                              .notify_fd = -1,
-                             .startfd = -1};
+                             .startfd = -1,
+                             .memory_late = -1};
         net_launch_init(&l->net);
         if (opts)
                 l->opts = *opts;

@@ -23,6 +23,8 @@ cat > "$dir/$kind.json"
 echo "$kind $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/pid) $HOOKVAR" >> "$dir/log"
 pid=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$dir/$kind.json")
 [ -n "$pid" ] && tr '\\0' ' ' < /proc/$pid/cmdline > "$dir/$kind.cmdline"
+[ -n "$pid" ] && cat /proc/$pid/cgroup > "$dir/$kind.cgroup"
+readlink /proc/self/ns/cgroup > "$dir/$kind.cgroupns"
 exit 0
 """
 
@@ -85,6 +87,14 @@ class Hooks:
 
     def cmdline(self, kind):
         return (self.dir / f"{kind}.cmdline").read_text().split()
+
+    def cgroups(self, kind):
+        """The container's /proc/PID/cgroup as the hook saw it: {controllers: path}."""
+        lines = (self.dir / f"{kind}.cgroup").read_text().splitlines()
+        return {ctrls: path for _, ctrls, path in (l.split(":", 2) for l in lines)}
+
+    def cgroupns(self, kind):
+        return (self.dir / f"{kind}.cgroupns").read_text().strip()
 
 
 @pytest.fixture
@@ -250,3 +260,24 @@ def test_bad_hooks_config(berth, bundle, hooks_value, message):
     assert r.returncode == 1
     assert message in r.stderr, r.stderr
     berth.leftovers(r.id, rootfs=bundle.rootfs)
+
+
+def test_create_hooks_see_the_container_in_all_its_cgroups(berth, bundle, hooks):
+    """The init joins its v1 memory cgroup, and makes its cgroup namespace,
+    only once its mounts are made (they are not charged to the container's
+    memory), but before the create-time hooks: those see the container in
+    its own cgroup everywhere, and createContainer runs in its cgroup
+    namespace."""
+    from test_cgroups import expect_paths
+    hooks.add("createRuntime")
+    hooks.add("createContainer")
+    bundle.linux.pop("cgroupsPath", None)
+    bundle.set_ns("cgroup")
+    bundle.set_args("sleep", "1000")
+    id = berth.create(bundle).id
+    pid = berth.state(id)["pid"]
+    assert hooks.cgroups("createRuntime") == expect_paths(f"berth/{id}")
+    assert set(hooks.cgroups("createContainer").values()) == {"/"}
+    assert hooks.cgroupns("createContainer") == ns_inode(pid, "cgroup")
+    berth.run(["delete", "-f", id], check=True)
+    berth.leftovers(id, pid=pid)
