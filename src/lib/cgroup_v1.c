@@ -280,20 +280,13 @@ static int v1_devices(const struct cg_target *t, const struct res_device_rule *r
 
 /* ---- freezer --------------------------------------------------------------- */
 
-static long long now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* FROZEN is reached through FREEZING, which can stall while a task is in an
  * uninterruptible sleep; writing FROZEN again retries the stragglers. */
 static int v1_freeze(const char *dir, bool frozen, berth_error **err)
 {
         const char *want = frozen ? "FROZEN" : "THAWED";
         struct cg_target t = {dir, "freezer", NULL, NULL};
-        long long deadline = now_ns() + FREEZE_WAIT_NS;
+        long long deadline = monotonic_ns() + FREEZE_WAIT_NS;
         long delay = 100000;
         for (;;) {
                 if (cg_write(&t, NULL, "freezer.state", want, err) < 0)
@@ -301,7 +294,7 @@ static int v1_freeze(const char *dir, bool frozen, berth_error **err)
                 _cleanup_free_ char *state = cg_read(dir, "freezer.state");
                 if (state && str_has_prefix(state, want))
                         return 0;
-                if (now_ns() > deadline)
+                if (monotonic_ns() > deadline)
                         return error_set(err, EBUSY, "%s cgroup `%s`: still %.*s", frozen ? "freeze" : "thaw",
                                          dir, state ? (int)strcspn(state, "\n") : 7,
                                          state ? state : "unknown");

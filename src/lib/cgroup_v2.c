@@ -188,27 +188,20 @@ static int v2_hugetlb(const struct cg_target *t, const struct res_hugepage *h, s
 
 /* ---- freezer ------------------------------------------------------------------------ */
 
-static long long now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* cgroup.freeze asks; cgroup.events says when every task has stopped. */
 static int v2_freeze(const char *dir, bool frozen, berth_error **err)
 {
         struct cg_target t = {dir, "cgroup", NULL, NULL};
         if (cg_write(&t, NULL, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
                 return -1;
-        long long deadline = now_ns() + FREEZE_WAIT_NS;
+        long long deadline = monotonic_ns() + FREEZE_WAIT_NS;
         long delay = 100000;
         for (;;) {
                 _cleanup_free_ char *events = cg_read(dir, "cgroup.events");
                 uint64_t v = 0;
                 if (!events || !cg_keyed(events, "frozen", &v) || (v == 1) == frozen)
                         return 0;
-                if (now_ns() > deadline)
+                if (monotonic_ns() > deadline)
                         return error_set(err, EBUSY, "%s cgroup `%s`: it does not settle",
                                          frozen ? "freeze" : "thaw", dir);
                 struct timespec ts = {0, delay};

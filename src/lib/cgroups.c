@@ -766,13 +766,6 @@ int cgroup_kill(const struct cgroup *cg, int sig, berth_error **err)
 
 /* ---- destroy ------------------------------------------------------------ */
 
-static long long now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int rmdir_tree(const char *dir, long long deadline);
 
 /* Sub-cgroups the container made itself (a nested runtime, systemd) keep
@@ -808,7 +801,7 @@ static int rmdir_tree(const char *dir, long long deadline)
                 rmdir_children(dir, deadline);
                 if (rmdir(dir) == 0 || errno == ENOENT)
                         return 0;
-                if ((errno != EBUSY && errno != ENOTEMPTY) || now_ns() >= deadline)
+                if ((errno != EBUSY && errno != ENOTEMPTY) || monotonic_ns() >= deadline)
                         return -errno;
                 struct timespec ts = {0, delay_ns};
                 nanosleep(&ts, NULL);
@@ -819,7 +812,7 @@ static int rmdir_tree(const char *dir, long long deadline)
 
 static int destroy(const struct cgroup *cg, long long wait_ns, berth_error **err)
 {
-        long long deadline = now_ns() + wait_ns;
+        long long deadline = monotonic_ns() + wait_ns;
         int ret = 0;
         for (size_t i = 0; i < cg->n; i++) {
                 const struct cgroup_dir *d = &cg->dirs[i];

@@ -279,13 +279,6 @@ static int read_output(struct hook_run *r)
         return n < 0 && errno == EINTR ? 1 : 0;
 }
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void hook_reap(struct hook_run *r)
 {
         while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
@@ -297,13 +290,13 @@ static void hook_reap(struct hook_run *r)
  * chatty hook never blocks on a full pipe. */
 static void hook_wait(struct hook_run *r, unsigned timeout)
 {
-        long long deadline = timeout ? now_ms() + (long long)timeout * 1000 : 0;
+        long long deadline = timeout ? monotonic_ms() + (long long)timeout * 1000 : 0;
         bool out_open = true;
         for (;;) {
                 struct pollfd p[2] = {{.fd = r->pidfd, .events = POLLIN}, {.fd = r->outfd, .events = POLLIN}};
                 int wait = -1;
                 if (deadline) {
-                        long long left = deadline - now_ms();
+                        long long left = deadline - monotonic_ms();
                         wait = left > 0 ? (int)left : 0;
                 }
                 int n = pidfd_poll(p, out_open ? 2 : 1, 0, wait);

@@ -216,19 +216,12 @@ int pidfd_poll(struct pollfd *p, nfds_t n, nfds_t slot, int timeout_ms)
         return r;
 }
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool pidfd_wait(int fd, long long timeout_ms)
 {
-        long long deadline = now_ms() + timeout_ms;
+        long long deadline = monotonic_ms() + timeout_ms;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         for (;;) {
-                long long left = timeout_ms < 0 ? -1 : deadline - now_ms();
+                long long left = timeout_ms < 0 ? -1 : deadline - monotonic_ms();
                 left = timeout_ms >= 0 && left < 0 ? 0 : left > INT_MAX ? INT_MAX : left;
                 int n = pidfd_poll(&p, 1, 0, (int)left);
                 if (n > 0)

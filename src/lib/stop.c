@@ -12,18 +12,11 @@
 
 #define STOP_KILL_WAIT_MS 10000
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* SIGKILL to every process in the cgroup, until none is left: the kills are
  * delivered at once, the exits take a moment. */
 static int kill_all(const struct cgroup *cg, const char *id, berth_error **err)
 {
-        long long deadline = now_ms() + STOP_KILL_WAIT_MS;
+        long long deadline = monotonic_ms() + STOP_KILL_WAIT_MS;
         long delay_ns = 1000000;
         for (;;) {
                 if (cgroup_frozen(cg)) {
@@ -42,7 +35,7 @@ static int kill_all(const struct cgroup *cg, const char *id, berth_error **err)
                 }
                 if (n == 0)
                         return 0;
-                if (now_ms() > deadline)
+                if (monotonic_ms() > deadline)
                         return error_set(
                                 err, EBUSY,
                                 "stop container `%s`: %zu processes remain in its cgroup after SIGKILL", id,

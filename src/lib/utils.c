@@ -306,6 +306,13 @@ static void civil_from_days(long long z, int *y, unsigned *m, unsigned *d)
         *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
+long long monotonic_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 char *rfc3339_utc(const struct timespec *ts)
 {
         long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
