@@ -71,7 +71,7 @@ $(LIBCYCLES): tests/lib/libberth-cycles.c $(BUILD)/libberth.so
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD) -lberth -Wl,-rpath,$(abspath $(BUILD))
 
 ASAN_BUILD ?= build-asan
-ASAN_VARS := BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" \
+ASAN_VARS := BUILD=$(ASAN_BUILD) OPT="-O1 -g -fno-omit-frame-pointer" SMALL="-ffunction-sections -fdata-sections" \
              SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" HARDEN="-fPIC"
 
 asan:

@@ -254,8 +254,8 @@ static int v1_net_prio(const struct cg_target *t, const struct res_net_prio *p, 
 /* ---- devices ----------------------------------------------------------------- */
 
 /* Applied in order, each rule one write: the kernel's own list semantics
- * (a deny of `a` empties the list and denies by default) are the spec's. */
-/* A container's device list is a dozen rules: each file is opened once. */
+ * (a deny of `a` empties the list and denies by default) are the spec's.
+ * A container's list is a dozen rules: each file is opened once. */
 static int v1_devices(const struct cg_target *t, const struct res_device_rule *r, size_t n, berth_error **err)
 {
         _cleanup_close_ int allow = -1, deny = -1;

@@ -362,16 +362,10 @@ static char *cpuset_inherited(const char *dir, size_t mount_len, const char *att
 }
 
 /* A new v1 cpuset starts with empty cpus and mems and takes no tasks
- * (ENOSPC) until they are set: copy them from the nearest ancestor, unless
- * the parent's cgroup.clone_children already did.  A parent berth makes
- * gets clone_children, so that the containers below it start filled. */
-static int cpuset_fill(const char *dir, size_t mount_len, bool leaf, berth_error **err)
+ * (ENOSPC) until they are set: copy them from the nearest ancestor. */
+static int cpuset_fill(const char *dir, size_t mount_len, berth_error **err)
 {
         static const char *const attrs[] = {"cpuset.cpus", "cpuset.mems"};
-        _cleanup_free_ char *first = xasprintf("%s/%s", dir, attrs[0]);
-        _cleanup_free_ char *own = read_file_at(AT_FDCWD, first, NULL);
-        if (own && own[0] != '\n' && own[0] != '\0')
-                return 0;
         for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
                 _cleanup_free_ char *v = cpuset_inherited(dir, mount_len, attrs[i]);
                 if (!v)
@@ -380,10 +374,6 @@ static int cpuset_fill(const char *dir, size_t mount_len, bool leaf, berth_error
                 int r = write_file_at(AT_FDCWD, file, v, strlen(v), 0);
                 if (r < 0)
                         return error_set(err, -r, "create cgroup `%s`: set `%s` to `%s`", dir, attrs[i], v);
-        }
-        if (!leaf) {
-                _cleanup_free_ char *file = xasprintf("%s/cgroup.clone_children", dir);
-                write_file_at(AT_FDCWD, file, "1", 1, 0); /* best effort: the leaf fills itself anyway */
         }
         return 0;
 }
@@ -407,6 +397,14 @@ static int create_error(const char *path, size_t end, int errnum, berth_error **
         return error_set(err, errnum, "create cgroup `%s`", dir);
 }
 
+/* A parent kept in the v1 cpuset hierarchy would hold a copy of the
+ * caller's cpus and mems for good, and the kernel refuses to shrink a
+ * cpuset below its children's: there, `berth/` goes with its last container. */
+static bool keeps_parents(const struct cgroup_dir *d, bool keep_parents)
+{
+        return keep_parents && !cgroup_dir_has_controller(d, "cpuset");
+}
+
 /* Book-keeping for a directory berth just made: the first one is `top`,
  * except a parent kept for good (`keep_parents`). */
 static int dir_made(struct cgroup_dir *d, bool keep_parents, char *full, size_t end, berth_error **err)
@@ -415,9 +413,9 @@ static int dir_made(struct cgroup_dir *d, bool keep_parents, char *full, size_t 
         bool leaf = full[end] == '\0';
         char c = full[end];
         full[end] = '\0';
-        if (!d->top && (leaf || !keep_parents))
+        if (!d->top && (leaf || !keeps_parents(d, keep_parents)))
                 d->top = xstrdup(full + mlen);
-        int r = cgroup_dir_has_controller(d, "cpuset") ? cpuset_fill(full, mlen, leaf, err) : 0;
+        int r = cgroup_dir_has_controller(d, "cpuset") ? cpuset_fill(full, mlen, err) : 0;
         full[end] = c;
         return r;
 }
@@ -528,13 +526,18 @@ struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error
         struct cgroup *cg = cgroup_resolve(self, mountinfo, id, cgroups_path, err);
         /* The default `<caller>/berth/<id>`: `berth` is the runtime's own and
          * stays (making and removing it for every container doubled the
-         * cgroup work); the container's directory is what a delete removes,
-         * even after a create killed while making it. */
+         * cgroup work), but in the cpuset hierarchy (keeps_parents); what a
+         * delete removes is recorded now, for a create killed while making it. */
         if (cg && (!cgroups_path || !*cgroups_path)) {
                 cg->keep_parents = true;
-                for (size_t i = 0; i < cg->n; i++)
-                        if (strcmp(cg->dirs[i].path, "/") != 0)
-                                cg->dirs[i].top = xstrdup(cg->dirs[i].path);
+                for (size_t i = 0; i < cg->n; i++) {
+                        struct cgroup_dir *d = &cg->dirs[i];
+                        char *slash = strrchr(d->path, '/');
+                        if (keeps_parents(d, true))
+                                d->top = xstrdup(d->path);
+                        else if (slash && slash != d->path)
+                                d->top = xstrndup(d->path, (size_t)(slash - d->path));
+                }
         }
         return cg;
 }
@@ -609,14 +612,21 @@ int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, int *memory_late, b
         return 0;
 }
 
-int cgroup_enter_late(int *memory_late, berth_error **err)
+int cgroup_enter_late(const struct cgroup *cg, int *memory_late, berth_error **err)
 {
         if (*memory_late < 0)
                 return 0;
         int r = write(*memory_late, "0", 1) == 1 ? 0 : -errno;
         close(*memory_late);
         *memory_late = -1;
-        return r == 0 ? 0 : error_set(err, -r, "join the memory cgroup");
+        for (size_t i = 0; r < 0 && i < cg->n; i++) {
+                const struct cgroup_dir *d = &cg->dirs[i];
+                if (!d->v2 && cgroup_dir_has_controller(d, "memory")) {
+                        _cleanup_free_ char *dir = cgroup_dir_path(d);
+                        return enter_error(d, dir, r, err);
+                }
+        }
+        return r;
 }
 
 /* clone3 with `args` (pidfd_clone), born in the cgroup2 directory of `cg`

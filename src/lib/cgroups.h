@@ -31,8 +31,9 @@ struct cgroup {
         struct cgroup_dir *dirs;
         size_t n;
         /* The default `<caller>/berth/<id>`: `berth` is the runtime's own
-         * parent, made once and kept, so only the leaf is ever made or
-         * removed per container (set by cgroup_plan, not saved). */
+         * parent, made once and kept (but in a v1 cpuset hierarchy), so only
+         * the leaf is made and removed per container (set by cgroup_plan,
+         * not saved). */
         bool keep_parents;
 };
 
@@ -52,7 +53,7 @@ struct cgroup *cgroup_create(const char *id, const char *cgroups_path, berth_err
  * where the cgroup goes before making it (a create killed in between is
  * then still removed by delete).  cgroup_plan() makes nothing; its `top`s
  * are what a destroy may remove: the container's own directory for the
- * default path (`berth` above it stays), else nothing.  cgroup_make() makes the
+ * default path (`berth` above it stays, but for cpuset), else nothing.  cgroup_make() makes the
  * directories and sets each `top` to the highest one it made; on failure
  * nothing it made remains. */
 struct cgroup *cgroup_plan(const char *id, const char *cgroups_path, berth_error **err);
@@ -65,7 +66,7 @@ int cgroup_make(struct cgroup *cg, berth_error **err);
  * mounts are made, so that they are not charged to the container. */
 int cgroup_enter_self(const struct cgroup *cg, bool skip_v2, int *memory_late, berth_error **err);
 /* Join through the fd cgroup_enter_self() left, and close it. */
-int cgroup_enter_late(int *memory_late, berth_error **err);
+int cgroup_enter_late(const struct cgroup *cg, int *memory_late, berth_error **err);
 struct berth_clone_args;
 /* clone3(2) straight into the cgroup2 directory of `cg` where possible;
  * *born_in_v2 says whether that happened (see cgroup_enter_self). */

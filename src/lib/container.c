@@ -153,7 +153,8 @@ struct launch {
         int startfd;    /* create with startContainer/poststart hooks: the start fifo (hooks.h), or -1 */
         pid_t host_pid; /* in the init: its pid as the runtime sees it, for the hooks' state */
         bool born_in_v2; /* clone3 put the init in its cgroup2 directory already */
-        int memory_late;  /* in the init: `tasks` of its v1 memory cgroup, joined last (init_setup) */
+        bool memory_late_ok; /* the init may join its v1 memory cgroup late (memory_late_ok) */
+        int memory_late;     /* in the init: `tasks` of its v1 memory cgroup, joined last (init_setup) */
         struct monitor *mon; /* --monitor / --exit-file of a detached container (monitor.h), or NULL */
 };
 
@@ -176,13 +177,27 @@ static int check_supported(const struct launch *l, berth_error **err)
         return sysctl_check_host(s, err);
 }
 
-
 /* Only once inside its cgroup, so that the namespace's root is the container's cgroup. */
 static int enter_cgroup_ns(const struct spec *s, berth_error **err)
 {
-        if (s->namespaces[NS_CGROUP].present && !s->namespaces[NS_CGROUP].path && unshare(CLONE_NEWCGROUP) < 0)
+        if (s->namespaces[NS_CGROUP].present && !s->namespaces[NS_CGROUP].path &&
+            unshare(CLONE_NEWCGROUP) < 0)
                 return error_set(err, errno, "create cgroup namespace");
         return 0;
+}
+
+/* Whether the init may join its v1 memory cgroup, and make its cgroup
+ * namespace, only after its mounts: not when a cgroup2 mount of the spec's
+ * own needs that namespace, nor for a caller who is not root (a `tasks`
+ * write is checked against the uid that opened it). */
+static bool memory_late_ok(const struct spec *s)
+{
+        if (geteuid() != 0)
+                return false;
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (s->mounts[i].type && strcmp(s->mounts[i].type, "cgroup2") == 0)
+                        return false;
+        return true;
 }
 
 /* The v1 memory cgroup, then the cgroup namespace, that cgroup_enter_self
@@ -192,7 +207,7 @@ static int init_join_late(struct launch *l, berth_error **err)
 {
         if (l->memory_late < 0)
                 return 0;
-        return cgroup_enter_late(&l->memory_late, err) < 0 ? -1 : enter_cgroup_ns(l->s, err);
+        return cgroup_enter_late(l->cg, &l->memory_late, err) < 0 ? -1 : enter_cgroup_ns(l->s, err);
 }
 
 /* Mounts made, not pivoted yet: the prestart, createRuntime and
@@ -219,7 +234,8 @@ static int init_setup(struct launch *l, berth_error **err)
                 return -1;
         /* First of all, and while still the caller's root: join the cgroup
          * (after GO_SETUP, so that a failure finds the parent reading). */
-        if (l->cg && cgroup_enter_self(l->cg, l->born_in_v2, &l->memory_late, err) < 0)
+        if (l->cg &&
+            cgroup_enter_self(l->cg, l->born_in_v2, l->memory_late_ok ? &l->memory_late : NULL, err) < 0)
                 return -1;
         /* A rootless init was left dumpable for its id maps (launch_clone). */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -616,6 +632,7 @@ static int launch(struct launch *l, berth_error **err)
         if (check_supported(l, err) < 0 ||
             net_prepare(&l->net, l->ctx, l->s, err) < 0)
                 return -1;
+        l->memory_late_ok = memory_late_ok(l->s);
         process_probe();
         if (security_prepare(l->ctx, l->s, err) < 0 ||
             landlock_check(l->ctx, l->s->landlock, l->opts.ignore_unsupported, err) < 0)

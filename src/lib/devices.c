@@ -27,10 +27,9 @@ static const struct {
 static int make_node(int dirfd, const char *name, const char *path, mode_t mode, dev_t dev, berth_error **err)
 {
         if (mknodat(dirfd, name, mode, dev) == 0) {
-                /* The init runs with umask 0 (init_main): the permission bits
-                 * are exact; special ones can be stripped (setgid below a
-                 * setgid directory), so those are set again. */
-                if ((mode & 07000) && fchmodat(dirfd, name, mode & 07777, 0) < 0)
+                /* Exactly the mode asked for, whatever the umask or a default
+                 * ACL of an image's own /dev. */
+                if (fchmodat(dirfd, name, mode & 07777, 0) < 0)
                         return error_set(err, errno, "chmod `%s`", path);
                 return 0;
         }

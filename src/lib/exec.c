@@ -359,7 +359,8 @@ static int child_setup(struct exec *x, berth_error **err)
         const struct spec_process *p = &x->s->process;
         /* In the cgroup before it runs anything (cgroup_enter_self: no grace-period
          * wait); after GO_SETUP so that a failure finds the parent reading. */
-        if (sync_expect(x->sync[1], SYNC_GO_SETUP, err) < 0 || cgroup_enter_self(x->cg, x->born_in_v2, NULL, err) < 0)
+        if (sync_expect(x->sync[1], SYNC_GO_SETUP, err) < 0 ||
+            cgroup_enter_self(x->cg, x->born_in_v2, NULL, err) < 0)
                 return -1;
         if (setsid() < 0)
                 return error_set(err, errno, "start a new session");

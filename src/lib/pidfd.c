@@ -109,7 +109,15 @@ int pidfd_open_pid(pid_t pid)
                         return fd;
                 no_pidfd_open = true;
         }
-        char path[32];
+        /* /proc must be of our pid namespace, where `pid` means what we mean
+         * (an init before its pivot still sees the host's). */
+        char path[32], self[32];
+        ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+        snprintf(path, sizeof path, "%d", (int)getpid());
+        if (n <= 0 || (size_t)n != strlen(path) || memcmp(self, path, (size_t)n) != 0) {
+                errno = ENOSYS;
+                return -1;
+        }
         snprintf(path, sizeof path, "/proc/%d", (int)pid);
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT)
@@ -132,8 +140,12 @@ static pid_t proc_dir_look(int fd, bool *ended)
         char buf[1024];
         *ended = true;
         int sfd = openat(fd, "stat", O_RDONLY | O_CLOEXEC);
-        if (sfd < 0)
+        if (sfd < 0) {
+                /* Reaped: the directory is empty (ENOENT, or ESRCH); anything
+                 * else (no fds left) says nothing about the process. */
+                *ended = errno == ENOENT || errno == ESRCH;
                 return -1;
+        }
         ssize_t n;
         while ((n = read(sfd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
                 ;

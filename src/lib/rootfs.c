@@ -339,6 +339,23 @@ static int copy_into_mount(const struct mount_env *e, const struct spec_mount *m
         return copyup_tree(under, dir, m->destination, err);
 }
 
+/* A source or options naming a relative path (overlay's lowerdir=...) are
+ * read by the kernel from the cwd, which mount_on moves: such a mount is
+ * made from the caller's cwd again (when the init could open it). */
+static bool reads_cwd(const struct spec_mount *m)
+{
+        return (m->data && (strchr(m->data, '/') || (m->type && strcmp(m->type, "overlay") == 0))) ||
+               (m->source && m->source[0] != '/' && strchr(m->source, '/'));
+}
+
+static int mount_from_cwd(const struct mount_env *e, int fd, const struct spec_mount *m, unsigned long flags)
+{
+        char buf[FD_PATH_MAX];
+        if (e->cwd >= 0 && fchdir(e->cwd) < 0)
+                return -1;
+        return mount(m->source, fd_path(fd, buf), m->type, flags, m->data);
+}
+
 /* Any filesystem by type: proc, sysfs, tmpfs, devpts, mqueue, overlay, ...,
  * with the options that are not flags passed through as its data. */
 static int mount_fs(const struct mount_env *e, const struct spec_mount *m, berth_error **err)
@@ -352,14 +369,9 @@ static int mount_fs(const struct mount_env *e, const struct spec_mount *m, berth
         unsigned long flags = m->flags & ~PROPAGATION & ~MS_REC;
         /* With tmpcopyup the tmpfs is filled first and made read-only after. */
         unsigned long now = m->tmpcopyup ? flags & ~MS_RDONLY : flags;
-        /* Options naming paths (overlay's lowerdir=...) are read by the
-         * kernel relative to the cwd, as berth's caller had it. */
-        char buf[FD_PATH_MAX];
-        bool paths = m->data && (strchr(m->data, '/') || (m->type && strcmp(m->type, "overlay") == 0));
-        if (paths && fchdir(e->cwd) < 0)
-                return error_set(err, errno, "mount `%s` on `%s`: back to the cwd", m->type, m->destination);
-        if ((paths ? mount(m->source, fd_path(dest, buf), m->type, now, m->data)
-                   : mount_on(dest, m->source, m->type, now, m->data)) < 0) {
+        int r = reads_cwd(m) ? mount_from_cwd(e, dest, m, now)
+                             : mount_on(dest, m->source, m->type, now, m->data);
+        if (r < 0) {
                 if (has_userns_fallback(e, m, errno))
                         return mount_userns_fallback(e, m, err);
                 return error_set(err, errno, "mount `%s` on `%s`", m->type, m->destination);
@@ -377,7 +389,10 @@ static int mount_remount(const struct mount_env *e, const struct spec_mount *m, 
                 return error_set(err, errno, "remount `%s`", m->destination);
         if (is_bind(m))
                 return mount_finish(e, m, m->flags, true, err);
-        if (mount_on(fd, m->source, m->type, m->flags & ~PROPAGATION & ~MS_REC, m->data) < 0)
+        unsigned long flags = m->flags & ~PROPAGATION & ~MS_REC;
+        int r = reads_cwd(m) ? mount_from_cwd(e, fd, m, flags)
+                             : mount_on(fd, m->source, m->type, flags, m->data);
+        if (r < 0)
                 return error_set(err, errno, "remount `%s`", m->destination);
         return mount_finish(e, m, m->flags, false, err);
 }
@@ -554,9 +569,8 @@ static int mask_paths(int root, char **paths, int devnull, berth_error **err)
                         continue;
                 if (fd < 0 || fstat(fd, &st) < 0)
                         return error_set(err, errno, "mask `%s`", paths[i]);
-                int r = S_ISDIR(st.st_mode)
-                                ? mount_on(fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0")
-                                : mount_on(fd, fd_path(devnull, src), NULL, MS_BIND, NULL);
+                int r = S_ISDIR(st.st_mode) ? mount_on(fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0")
+                                            : mount_on(fd, fd_path(devnull, src), NULL, MS_BIND, NULL);
                 if (r < 0)
                         return error_set(err, errno, "mask `%s`", paths[i]);
         }
@@ -569,8 +583,8 @@ static int mask_paths(int root, char **paths, int devnull, berth_error **err)
 static int bind_ro(int root, const char *path, int fd)
 {
         struct berth_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-        _cleanup_close_ int tree = sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-                                                                  AT_EMPTY_PATH);
+        _cleanup_close_ int tree =
+                sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
         if (tree >= 0 && sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) == 0)
                 return sys_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
         if (errno != ENOSYS)
@@ -643,6 +657,15 @@ static int lock_down(const struct spec *s, unsigned long prop, berth_error **err
         return 0;
 }
 
+/* mount_on left the cwd in some mount target: the create-time hooks start
+ * from the caller's cwd, as before the mounts (else, as with runc, the rootfs). */
+static int back_to_cwd(const struct mount_env *e, berth_error **err)
+{
+        if ((e->cwd >= 0 ? fchdir(e->cwd) : chdir(e->s->root_path)) < 0)
+                return error_set(err, errno, "chdir back from the mounts");
+        return 0;
+}
+
 int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot, const int *idmap_fds,
                    int (*before_pivot)(void *data, berth_error **err), void *data, berth_error **err)
 {
@@ -660,9 +683,9 @@ int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot,
         _cleanup_close_ int rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return error_set(err, errno, "open rootfs `%s`", s->root_path);
+        /* The cwd berth was called in, where the init may search it (a root
+         * mapped into a user namespace may not): -1 otherwise. */
         _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (cwd < 0)
-                return error_set(err, errno, "open the cwd");
         struct mount_env e = {
                 .cwd = cwd,
                 .s = s,
@@ -671,8 +694,9 @@ int rootfs_prepare(const struct spec *s, const struct cgroup *cg, bool no_pivot,
                 .idmap_fds = idmap_fds,
                 .userns = s->namespaces[NS_USER].present,
         };
-        if (populate(&e, err) < 0 || (before_pivot && before_pivot(data, err) < 0) ||
-            protect_paths(&e, err) < 0 || pivot(s->root_path, no_pivot, err) < 0)
+        if (populate(&e, err) < 0 || back_to_cwd(&e, err) < 0 ||
+            (before_pivot && before_pivot(data, err) < 0) || protect_paths(&e, err) < 0 ||
+            pivot(s->root_path, no_pivot, err) < 0)
                 return -1;
         return lock_down(s, prop, err);
 }

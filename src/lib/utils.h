@@ -124,13 +124,13 @@ ssize_t send_fd(int sock, const void *data, size_t len, int fd);
 /* Parse a whole string as a decimal integer in [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 
-/* The current time as RFC 3339 with nanoseconds, UTC. */
 /* CLOCK_MONOTONIC in nanoseconds and milliseconds, for deadlines. */
 long long monotonic_ns(void);
 static inline long long monotonic_ms(void)
 {
         return monotonic_ns() / 1000000;
 }
+/* The current time as RFC 3339 with nanoseconds, UTC. */
 char *now_rfc3339(void);
 /* `ts` as RFC 3339 in UTC with nanoseconds: 2026-01-01T00:00:00.000000000Z */
 char *rfc3339_utc(const struct timespec *ts);

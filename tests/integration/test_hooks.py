@@ -25,6 +25,7 @@ pid=$(sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p' "$dir/$kind.json")
 [ -n "$pid" ] && tr '\\0' ' ' < /proc/$pid/cmdline > "$dir/$kind.cmdline"
 [ -n "$pid" ] && cat /proc/$pid/cgroup > "$dir/$kind.cgroup"
 readlink /proc/self/ns/cgroup > "$dir/$kind.cgroupns"
+pwd > "$dir/$kind.cwd"
 exit 0
 """
 
@@ -281,3 +282,16 @@ def test_create_hooks_see_the_container_in_all_its_cgroups(berth, bundle, hooks)
     assert hooks.cgroupns("createContainer") == ns_inode(pid, "cgroup")
     berth.run(["delete", "-f", id], check=True)
     berth.leftovers(id, pid=pid)
+
+
+def test_create_container_hook_starts_in_the_callers_cwd(berth, bundle, hooks, tmp_path):
+    """The init mounts from inside each target directory; its createContainer
+    hooks still start where berth was called, not in a mount of the
+    container."""
+    hooks.add("createContainer")
+    bundle.set_args("true")
+    where = tmp_path / "caller"
+    where.mkdir()
+    r = berth.run_container(bundle, wrap=["env", "-C", str(where)])
+    assert r.returncode == 0, r.stderr
+    assert (hooks.dir / "createContainer.cwd").read_text().strip() == str(where)

@@ -289,3 +289,15 @@ def test_idmap_unsupported_filesystem(berth, ubundle):
     assert r.returncode == 1
     assert "mounts[7]: `idmap`: the filesystem of `/sys/kernel` cannot be id-mapped" in r.stderr
     berth.leftovers(r.id, rootfs=ubundle.rootfs)
+
+
+def test_called_from_a_directory_the_mapped_root_cannot_search(berth, ubundle, tmp_path):
+    """berth's cwd may be closed to the container's root (root's 0700 home,
+    say): the init, mapped into its user namespace, neither needs nor gets
+    to search it, and the container runs."""
+    home = tmp_path / "private"
+    home.mkdir(mode=0o700)
+    ubundle.set_args("true")
+    r = berth.run_container(ubundle, wrap=["env", "-C", str(home)])
+    assert r.returncode == 0, r.stderr
+    berth.leftovers(r.id)
