@@ -403,61 +403,22 @@ class Engine:
         raise NotAvailable(f"{self.name} has no command to update a running container's resources")
 
 
-# ---------------------------------------------------------------- Docker
+# ---------------------------------------------------------------- Docker and Podman
 
-class Docker(Engine):
-    """dockerd with a private data-root, exec-root and socket, using a
-    containerd of its own (`containerd` in daemon.json, as Docker's and
-    Debian's packages run it), no iptables, berth registered as `berth`."""
+class DockerCLI(Engine):
+    """What Docker and Podman share: the same command line for every step.
+    A subclass says how `run` places the container (`run_options`), how
+    `top` names the pid column, and what `update --memory` also needs."""
 
-    name = "docker"
-    package = "docker.io"
-    binaries = ("dockerd", "containerd", "containerd-shim-runc-v2", DOCKER_CLI)
+    run_options = ()
+    top_pid_format = ("-o", "pid")
 
-    def setup(self):
-        d = self.dir
-        self.install_wrapper()
-        ctd = d / "containerd"
-        p = self.spawn("containerd", ["containerd", "--config", containerd_config(ctd, d / "opt")])
-        self.wait_ready("containerd", p, lambda: (ctd / "containerd.sock").exists())
-        (d / "cli").mkdir()
-        daemon = {
-            "data-root": str(d / "data"),
-            "exec-root": str(d / "exec"),
-            "pidfile": str(d / "dockerd.pid"),
-            "hosts": [f"unix://{d}/docker.sock"],
-            "containerd": str(ctd / "containerd.sock"),
-            "iptables": False, "ip-forward": False, "ip-masq": False, "bridge": "none",
-            "storage-driver": "overlay2",
-            "exec-opts": ["native.cgroupdriver=cgroupfs"],
-            "cgroup-parent": self.cgroup_parent,
-            "deprecated-key-path": str(d / "key.json"),
-            "runtimes": {"berth": {"path": str(self.wrapper)}},
-        }
-        (d / "daemon.json").write_text(json.dumps(daemon, indent=2))
-        self.env.update(DOCKER_HOST=f"unix://{d}/docker.sock", DOCKER_CONFIG=str(d / "cli"))
-        self.env.pop("DOCKER_CONTEXT", None)
-        self.client = [DOCKER_CLI]
-        p = self.spawn("dockerd", ["dockerd", "--config-file", d / "daemon.json"])
-        self.wait_ready("dockerd", p, lambda: self.cmd("version").rc == 0)
-        self.cmd("import", "--change", 'CMD ["/bin/sh"]', self.images["tar"], IMAGE).ok()
-
-    def teardown(self):
-        if getattr(self, "client", None):
-            ids = self.cmd("ps", "-aq").out.split()
-            if ids:
-                self.cmd("rm", "-f", *ids)
-        super().teardown()
-
-    def berth_root(self):
-        return str(self.dir / "exec" / "runtime-runc" / "moby")
-
-    def cgroup_path(self, id):
-        return f"{self.cgroup_parent}/{id}"
+    def update_extra(self, limit):
+        return ()
 
     def _run(self, cmd, env, workdir, memory, tty, detach):
         cidfile = tempfile.mktemp(dir=self.dir, prefix="cid.")
-        args = ["run", "--runtime", "berth", "--network", "none", "--cidfile", cidfile]
+        args = ["run", "--runtime", "berth", *self.run_options, "--cidfile", cidfile]
         for k, v in (env or {}).items():
             args += ["-e", f"{k}={v}"]
         if workdir:
@@ -517,14 +478,71 @@ class Docker(Engine):
         return parse_size(out.split("/")[1])
 
     def top_pids(self, id):
-        out = self.cmd("top", id, "-o", "pid").ok().out.split()
+        out = self.cmd("top", id, *self.top_pid_format).ok().out.split()
         return {int(p) for p in out[1:]}
 
     def update_memory(self, id, limit):
-        return self.cmd("update", "--memory", str(limit), "--memory-swap", str(2 * limit), id)
+        return self.cmd("update", "--memory", str(limit), *self.update_extra(limit), id)
 
     def oom_killed(self, id):
         return self.inspect(id, "{{.State.OOMKilled}}") == "true"
+
+
+# ---------------------------------------------------------------- Docker
+
+class Docker(DockerCLI):
+    """dockerd with a private data-root, exec-root and socket, using a
+    containerd of its own (`containerd` in daemon.json, as Docker's and
+    Debian's packages run it), no iptables, berth registered as `berth`."""
+
+    name = "docker"
+    package = "docker.io"
+    binaries = ("dockerd", "containerd", "containerd-shim-runc-v2", DOCKER_CLI)
+    run_options = ("--network", "none")
+
+    def update_extra(self, limit):
+        return ("--memory-swap", str(2 * limit))
+
+    def setup(self):
+        d = self.dir
+        self.install_wrapper()
+        ctd = d / "containerd"
+        p = self.spawn("containerd", ["containerd", "--config", containerd_config(ctd, d / "opt")])
+        self.wait_ready("containerd", p, lambda: (ctd / "containerd.sock").exists())
+        (d / "cli").mkdir()
+        daemon = {
+            "data-root": str(d / "data"),
+            "exec-root": str(d / "exec"),
+            "pidfile": str(d / "dockerd.pid"),
+            "hosts": [f"unix://{d}/docker.sock"],
+            "containerd": str(ctd / "containerd.sock"),
+            "iptables": False, "ip-forward": False, "ip-masq": False, "bridge": "none",
+            "storage-driver": "overlay2",
+            "exec-opts": ["native.cgroupdriver=cgroupfs"],
+            "cgroup-parent": self.cgroup_parent,
+            "deprecated-key-path": str(d / "key.json"),
+            "runtimes": {"berth": {"path": str(self.wrapper)}},
+        }
+        (d / "daemon.json").write_text(json.dumps(daemon, indent=2))
+        self.env.update(DOCKER_HOST=f"unix://{d}/docker.sock", DOCKER_CONFIG=str(d / "cli"))
+        self.env.pop("DOCKER_CONTEXT", None)
+        self.client = [DOCKER_CLI]
+        p = self.spawn("dockerd", ["dockerd", "--config-file", d / "daemon.json"])
+        self.wait_ready("dockerd", p, lambda: self.cmd("version").rc == 0)
+        self.cmd("import", "--change", 'CMD ["/bin/sh"]', self.images["tar"], IMAGE).ok()
+
+    def teardown(self):
+        if getattr(self, "client", None):
+            ids = self.cmd("ps", "-aq").out.split()
+            if ids:
+                self.cmd("rm", "-f", *ids)
+        super().teardown()
+
+    def berth_root(self):
+        return str(self.dir / "exec" / "runtime-runc" / "moby")
+
+    def cgroup_path(self, id):
+        return f"{self.cgroup_parent}/{id}"
 
     def remove(self, id):
         return self.cmd("rm", "-f", id)
@@ -701,7 +719,7 @@ class Containerd(Engine):
 
 # ---------------------------------------------------------------- Podman
 
-class Podman(Engine):
+class Podman(DockerCLI):
     """podman with private containers.conf and storage.conf (overlay
     storage, cgroupfs, file events and locks, no network), berth registered
     in [engine.runtimes] and named in runtime_supports_json."""
@@ -709,6 +727,11 @@ class Podman(Engine):
     name = "podman"
     package = "podman"
     binaries = ("podman", "conmon")
+    top_pid_format = ("hpid",)
+
+    @property
+    def run_options(self):
+        return ("--cgroup-parent", self.cgroup_parent)
 
     def setup(self):
         d = self.dir
@@ -766,77 +789,6 @@ runroot = "{d}/run"
 
     def cgroup_path(self, id):
         return f"{self.cgroup_parent}/libpod-{id}"
-
-    def _run(self, cmd, env, workdir, memory, tty, detach):
-        cidfile = tempfile.mktemp(dir=self.dir, prefix="cid.")
-        args = ["run", "--runtime", "berth", "--cgroup-parent", self.cgroup_parent, "--cidfile", cidfile]
-        for k, v in (env or {}).items():
-            args += ["-e", f"{k}={v}"]
-        if workdir:
-            args += ["-w", workdir]
-        if memory:
-            args += ["--memory", str(memory)]
-        args += ["-t"] if tty else []
-        args += ["-d"] if detach else []
-        args += [IMAGE, *cmd]
-        r = self.cmd_pty(*args) if tty else self.cmd(*args)
-        try:
-            r.id = Path(cidfile).read_text().strip()
-            os.unlink(cidfile)
-        except FileNotFoundError:
-            pass
-        return r
-
-    def run(self, cmd, env=None, workdir=None, memory=None, tty=False):
-        return self._run(cmd, env, workdir, memory, tty, False)
-
-    def launch(self, cmd, memory=None):
-        return self._run(cmd, None, None, memory, False, True)
-
-    def exec(self, id, cmd):
-        return self.cmd("exec", id, *cmd)
-
-    def exec_tty(self, id, cmd):
-        return self.cmd_pty("exec", "-t", id, *cmd)
-
-    def stop(self, id, grace=30):
-        return self.cmd("stop", "-t", str(grace), id, timeout=grace + TIMEOUT)
-
-    def kill(self, id):
-        return self.cmd("kill", id)
-
-    def pause(self, id):
-        return self.cmd("pause", id)
-
-    def unpause(self, id):
-        return self.cmd("unpause", id)
-
-    def inspect(self, id, fmt):
-        return self.cmd("inspect", "-f", fmt, id).ok().out.strip()
-
-    def status(self, id):
-        s = self.inspect(id, "{{.State.Status}}")
-        return {"exited": "stopped"}.get(s, s)
-
-    def wait(self, id):
-        return int(self.cmd("wait", id).ok().out.strip())
-
-    def pid(self, id):
-        return int(self.inspect(id, "{{.State.Pid}}"))
-
-    def stats_memory_limit(self, id):
-        out = self.cmd("stats", "--no-stream", "--format", "{{.MemUsage}}", id).ok().out
-        return parse_size(out.split("/")[1])
-
-    def top_pids(self, id):
-        out = self.cmd("top", id, "hpid").ok().out.split()
-        return {int(p) for p in out[1:]}
-
-    def update_memory(self, id, limit):
-        return self.cmd("update", "--memory", str(limit), id)
-
-    def oom_killed(self, id):
-        return self.inspect(id, "{{.State.OOMKilled}}") == "true"
 
     def remove(self, id):
         return self.cmd("rm", "-f", "-t", "0", id)
