@@ -147,7 +147,7 @@ bench:
 	$(if $(filter-out 0,$(QUICK)),,bench/update-readme)
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) src/lib/*.h include/*.h tests/unit/*.c tests/lib/*.c
+	clang-format -i $(LIB_SRC) $(CLI_SRC) src/lib/*.h include/*.h tests/unit/*.[ch] tests/lib/*.c
 
 clean:
 	rm -rf build $(ASAN_BUILD) $(FUZZ_BUILD)

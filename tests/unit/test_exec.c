@@ -9,16 +9,7 @@
 
 #include "exec.h"
 #include "process.h"
-
-static void expect_error(int r, berth_error *err, const char *msg)
-{
-        /* callers evaluate the call first: `r = f(&err); expect_error(r, err, …)` */
-        assert_true(r < 0);
-        assert_non_null(err);
-        if (!strstr(berth_error_message(err), msg))
-                fail_msg("got `%s`, want `%s`", berth_error_message(err), msg);
-        berth_error_free(err);
-}
+#include "unit.h"
 
 static void env_merge(void **state)
 {
@@ -86,15 +77,15 @@ static void override_errors(void **state)
         char *bad_cap[] = {"CAP_NOPE", NULL};
         struct berth_exec_options o = {.env = bad_env};
         r = exec_override(&p, &o, &err);
-        expect_error(r, err, "--env: expected `KEY=value`, got `=x`");
+        expect_failure(r, err, "--env: expected `KEY=value`, got `=x`");
         err = NULL;
         o = (struct berth_exec_options){.cwd = "tmp"};
         r = exec_override(&p, &o, &err);
-        expect_error(r, err, "--cwd: expected an absolute path, got `tmp`");
+        expect_failure(r, err, "--cwd: expected an absolute path, got `tmp`");
         err = NULL;
         o = (struct berth_exec_options){.caps = bad_cap};
         r = exec_override(&p, &o, &err);
-        expect_error(r, err, "--cap: unknown capability `CAP_NOPE`");
+        expect_failure(r, err, "--cap: unknown capability `CAP_NOPE`");
         spec_process_clear(&p);
 }
 
@@ -132,11 +123,11 @@ static void sub_cgroup(void **state)
         int r;
         char *escape[] = {"pids:a/../..", NULL};
         r = exec_sub_cgroup(cg, escape, &err) ? 0 : -1;
-        expect_error(r, err, "expected a path below");
+        expect_failure(r, err, "expected a path below");
         err = NULL;
         char *unknown[] = {"memory:x", NULL};
         r = exec_sub_cgroup(cg, unknown, &err) ? 0 : -1;
-        expect_error(r, err, "no cgroup hierarchy has controller `memory`");
+        expect_failure(r, err, "no cgroup hierarchy has controller `memory`");
         cgroup_free(cg);
 }
 

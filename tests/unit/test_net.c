@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "net.h"
+#include "unit.h"
 
 static struct net_config *parse_ok(const char *const *kv)
 {
@@ -27,12 +28,9 @@ static void expect_error(const char *const *kv, const char *msg)
 {
         struct net_config *c = NULL;
         berth_error *err = NULL;
-        assert_true(net_config_parse((char *const *)kv, &c, &err) < 0);
+        int r = net_config_parse((char *const *)kv, &c, &err);
         assert_null(c);
-        assert_non_null(err);
-        if (!strstr(berth_error_message(err), msg))
-                fail_msg("error `%s` lacks `%s`", berth_error_message(err), msg);
-        berth_error_free(err);
+        expect_failure(r, err, msg);
 }
 
 static void none_given(void **state)
