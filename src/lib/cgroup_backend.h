@@ -96,7 +96,10 @@ struct cgroup_backend {
         void (*stats_memory)(const char *dir, json_t *memory);
         void (*stats_pids)(const char *dir, json_t *pids);
         void (*stats_blkio)(const char *dir, json_t *blkio);
-        void (*stats_hugetlb)(const char *dir, json_t *hugetlb);
+        /* One page size's hugetlb stats into `h`; the sizes are those with a
+         * hugetlb.<size>.<hugetlb_limit> file. */
+        void (*stats_hugetlb_size)(const char *dir, const char *size, json_t *h);
+        const char *hugetlb_limit;
         /* OOM: the kill counter and (v2) the OOM counter, and a pollable fd
          * that fires on an OOM */
         int (*oom_counts)(const char *dir, uint64_t *kills, uint64_t *ooms);

@@ -4,6 +4,7 @@
  * is enabled there), through that hierarchy's backend.  This is the whole
  * of hybrid support: hosts differ only in where a controller is found. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
@@ -551,6 +552,27 @@ bool cgroup_frozen(const struct cgroup *cg)
 
 enum stats_kind { S_CPU, S_THROTTLING, S_CPUSET, S_MEMORY, S_PIDS, S_BLKIO, S_HUGETLB };
 
+/* Every page size the directory has a limit file for (hugetlb.<size>.<limit>,
+ * the reservation ones aside), each its own object in `hugetlb`. */
+static void stats_hugetlb(const struct cgroup_backend *be, const char *dir, json_t *hugetlb)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return;
+        size_t tail = strlen(be->hugetlb_limit) + 1; /* ".<limit>" */
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                size_t len = strlen(e->d_name);
+                if (!str_has_prefix(e->d_name, "hugetlb.") || len <= 8 + tail ||
+                    e->d_name[len - tail] != '.' || strcmp(e->d_name + len - tail + 1, be->hugetlb_limit) != 0 ||
+                    strstr(e->d_name, ".rsvd."))
+                        continue;
+                _cleanup_free_ char *size = xstrndup(e->d_name + 8, len - 8 - tail);
+                be->stats_hugetlb_size(dir, size, cg_json_obj(hugetlb, size));
+        }
+        closedir(d);
+}
+
 static void stats_of(struct finder *f, const char *v1, const char *v2, enum stats_kind k, json_t *o)
 {
         struct found x;
@@ -577,7 +599,7 @@ static void stats_of(struct finder *f, const char *v1, const char *v2, enum stat
                 be->stats_blkio(x.dir, o);
                 break;
         case S_HUGETLB:
-                be->stats_hugetlb(x.dir, o);
+                stats_hugetlb(be, x.dir, o);
                 break;
         }
         found_clear(&x);

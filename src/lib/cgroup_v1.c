@@ -1,7 +1,6 @@
 /* The cgroup v1 backend: one directory per controller hierarchy, files
  * named after the controller (memory.limit_in_bytes, cpu.cfs_quota_us, ...). */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
@@ -478,31 +477,16 @@ static void v1_stats_blkio(const char *dir, json_t *blkio)
         }
 }
 
-/* hugetlb.<size>.<suffix> for every page size the directory has. */
-static void v1_stats_hugetlb(const char *dir, json_t *hugetlb)
+static void v1_stats_hugetlb_size(const char *dir, const char *size, json_t *h)
 {
-        DIR *d = opendir(dir);
-        if (!d)
-                return;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                size_t len = strlen(e->d_name);
-                const char *suffix = ".limit_in_bytes";
-                if (!str_has_prefix(e->d_name, "hugetlb.") || len < 8 + strlen(suffix) ||
-                    strcmp(e->d_name + len - strlen(suffix), suffix) != 0 || strstr(e->d_name, ".rsvd."))
-                        continue;
-                _cleanup_free_ char *size = xstrndup(e->d_name + 8, len - 8 - strlen(suffix));
-                char file[128];
-                uint64_t v = 0;
-                json_t *h = cg_json_obj(hugetlb, size);
-                snprintf(file, sizeof file, "hugetlb.%s.usage_in_bytes", size);
-                cg_json_u64_omit(h, "usage", cg_read_u64(dir, file, &v) == 0 ? v : 0);
-                snprintf(file, sizeof file, "hugetlb.%s.max_usage_in_bytes", size);
-                cg_json_u64_omit(h, "max", cg_read_u64(dir, file, &v) == 0 ? v : 0);
-                snprintf(file, sizeof file, "hugetlb.%s.failcnt", size);
-                cg_json_u64(h, "failcnt", cg_read_u64(dir, file, &v) == 0 ? v : 0);
-        }
-        closedir(d);
+        char file[128];
+        uint64_t v = 0;
+        snprintf(file, sizeof file, "hugetlb.%s.usage_in_bytes", size);
+        cg_json_u64_omit(h, "usage", cg_read_u64(dir, file, &v) == 0 ? v : 0);
+        snprintf(file, sizeof file, "hugetlb.%s.max_usage_in_bytes", size);
+        cg_json_u64_omit(h, "max", cg_read_u64(dir, file, &v) == 0 ? v : 0);
+        snprintf(file, sizeof file, "hugetlb.%s.failcnt", size);
+        cg_json_u64(h, "failcnt", cg_read_u64(dir, file, &v) == 0 ? v : 0);
 }
 
 /* ---- OOM --------------------------------------------------------------------- */
@@ -560,7 +544,8 @@ const struct cgroup_backend cgroup_v1_backend = {
         .stats_memory = v1_stats_memory,
         .stats_pids = cg_pids_stats,
         .stats_blkio = v1_stats_blkio,
-        .stats_hugetlb = v1_stats_hugetlb,
+        .stats_hugetlb_size = v1_stats_hugetlb_size,
+        .hugetlb_limit = "limit_in_bytes",
         .oom_counts = v1_oom_counts,
         .oom_watch = v1_oom_watch,
 };

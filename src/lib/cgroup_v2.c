@@ -2,7 +2,6 @@
  * by the unified interface (memory.max, cpu.max, io.max, ...), and the
  * conversions from the v1-shaped values of the OCI spec. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
@@ -364,28 +363,15 @@ static void v2_stats_blkio(const char *dir, json_t *blkio)
         json_decref(ios);
 }
 
-static void v2_stats_hugetlb(const char *dir, json_t *hugetlb)
+static void v2_stats_hugetlb_size(const char *dir, const char *size, json_t *h)
 {
-        DIR *d = opendir(dir);
-        if (!d)
-                return;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                size_t len = strlen(e->d_name);
-                if (!str_has_prefix(e->d_name, "hugetlb.") || len < 12 ||
-                    strcmp(e->d_name + len - 4, ".max") != 0 || strstr(e->d_name, ".rsvd."))
-                        continue;
-                _cleanup_free_ char *size = xstrndup(e->d_name + 8, len - 12);
-                char file[128];
-                uint64_t v = 0;
-                json_t *h = cg_json_obj(hugetlb, size);
-                snprintf(file, sizeof file, "hugetlb.%s.current", size);
-                cg_json_u64_omit(h, "usage", cg_read_u64(dir, file, &v) == 0 ? v : 0);
-                snprintf(file, sizeof file, "hugetlb.%s.events", size);
-                _cleanup_free_ char *events = cg_read(dir, file);
-                cg_json_u64(h, "failcnt", events && cg_keyed(events, "max", &v) ? v : 0);
-        }
-        closedir(d);
+        char file[128];
+        uint64_t v = 0;
+        snprintf(file, sizeof file, "hugetlb.%s.current", size);
+        cg_json_u64_omit(h, "usage", cg_read_u64(dir, file, &v) == 0 ? v : 0);
+        snprintf(file, sizeof file, "hugetlb.%s.events", size);
+        _cleanup_free_ char *events = cg_read(dir, file);
+        cg_json_u64(h, "failcnt", events && cg_keyed(events, "max", &v) ? v : 0);
 }
 
 /* ---- OOM ------------------------------------------------------------------------ */
@@ -473,7 +459,8 @@ const struct cgroup_backend cgroup_v2_backend = {
         .stats_memory = v2_stats_memory,
         .stats_pids = cg_pids_stats,
         .stats_blkio = v2_stats_blkio,
-        .stats_hugetlb = v2_stats_hugetlb,
+        .stats_hugetlb_size = v2_stats_hugetlb_size,
+        .hugetlb_limit = "max",
         .oom_counts = v2_oom_counts,
         .oom_watch = v2_oom_watch,
 };
